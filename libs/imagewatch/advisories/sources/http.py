@@ -1,0 +1,65 @@
+"""Conditional HTTP download shared by sources: ETag / Last-Modified fingerprints."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .base import SourceError, Unchanged
+
+_CHUNK = 1 << 20
+
+
+def fingerprint_headers(fingerprint: str | None) -> dict[str, str]:
+    """Request headers that make a GET conditional on ``fingerprint``."""
+    if not fingerprint:
+        return {}
+    kind, _, value = fingerprint.partition(":")
+    if kind == "etag":
+        return {"If-None-Match": value}
+    if kind == "lm":
+        return {"If-Modified-Since": value}
+    return {}
+
+
+def fingerprint_of(headers: Any) -> str:
+    """The fingerprint a response carries: its ETag, else its Last-Modified, else empty."""
+    if headers.get("ETag"):
+        return f"etag:{headers['ETag']}"
+    if headers.get("Last-Modified"):
+        return f"lm:{headers['Last-Modified']}"
+    return ""
+
+
+async def download(session: Any, source: str, url: str, fingerprint: str | None,
+                   dest: Path | None = None) -> tuple[bytes | Path, str]:
+    """GET ``url`` conditionally: (bytes, or ``dest`` when given, and the new fingerprint).
+
+    Raises Unchanged on 304 or an identical fingerprint, SourceError (prefixed
+    with ``source``) on network errors and other statuses.
+    """
+    try:
+        async with session.get(url, headers=fingerprint_headers(fingerprint)) as resp:
+            if resp.status == 304:
+                raise Unchanged(f"{source}: {url} not modified")
+            if resp.status != 200:
+                raise SourceError(f"{source}: GET {url}: HTTP {resp.status}")
+            new = fingerprint_of(resp.headers)
+            if fingerprint and new == fingerprint:
+                raise Unchanged(f"{source}: {url} not modified")
+            if dest is None:
+                return await resp.read(), new
+            with dest.open("wb") as out:
+                async for chunk in resp.content.iter_chunked(_CHUNK):
+                    out.write(chunk)
+            return dest, new
+    except (Unchanged, SourceError):
+        raise
+    except Exception as exc:  # aiohttp.ClientError, OSError, timeouts
+        raise SourceError(f"{source}: GET {url} failed (offline?): {type(exc).__name__}: {exc}") from None
+
+
+def temp_path(name: str) -> Path:
+    """A path named ``name`` inside a fresh temporary directory."""
+    return Path(tempfile.mkdtemp(prefix="imagewatch-advisories-")) / name

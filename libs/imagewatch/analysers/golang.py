@@ -1,0 +1,104 @@
+"""Go binaries: modules from the build info the Go linker embeds.
+
+Reports the main module (version empty when built as ``(devel)``), every
+dependency (the replacement when one is recorded; replacements by a local
+directory are skipped: no released version was used) and the toolchain as ``stdlib`` with the
+``go`` prefix stripped (``go1.21.3`` -> ``1.21.3``). Module versions stay as Go
+writes them (``v1.2.3``). Only ELF binaries are read; a file that is not ELF
+or has no build info yields nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from packageurl import PackageURL
+
+from ..models import Package
+from .golang_binpath import may_be_executable
+from .golang_buildinfo import MAGIC, BuildInfo, BuildInfoError, parse_blob
+from .golang_elf import ElfError, ElfFile
+
+_MIN_SIZE = 256 << 10
+_SCAN_LIMIT = 64 << 20
+_CHUNK = 1 << 20
+_LOCAL_PREFIXES = ("./", "../", "/")
+
+
+def _purl(path: str, version: str) -> str:
+    namespace, _, name = path.rpartition("/")
+    return PackageURL(type="golang", namespace=namespace or None, name=name,
+                      version=version or None).to_string()
+
+
+def _find_blob(elf: ElfFile) -> bytes | None:
+    blob = elf.section(".go.buildinfo", 64 << 10)
+    if blob is not None:
+        return blob if blob.startswith(MAGIC) else None
+    # No section headers (rare): look for the magic in the first part of the file.
+    offset = 0
+    tail = b""
+    while offset < min(elf.size, _SCAN_LIMIT):
+        chunk = tail + elf.read_file(offset, _CHUNK)
+        at = chunk.find(MAGIC)
+        if at >= 0:
+            start = offset - len(tail) + at
+            return elf.read_file(start, 64 << 10)
+        tail = chunk[-len(MAGIC):]
+        offset += _CHUNK
+    return None
+
+
+def read_build_info(path: Path) -> BuildInfo | None:
+    """The build info of the Go ELF binary at ``path``; None when it has none."""
+    with path.open("rb") as f:
+        try:
+            elf = ElfFile(f, path.stat().st_size)
+            blob = _find_blob(elf)
+            return parse_blob(blob, elf.read_at) if blob else None
+        except (ElfError, BuildInfoError):
+            return None
+
+
+def packages_from_build_info(info: BuildInfo, image_path: str) -> list[Package]:
+    """Turn build info into ``Package`` records for the binary at ``image_path``."""
+    out: list[Package] = []
+
+    def add(name: str, version: str) -> None:
+        out.append(Package(name=name, version=version, ecosystem="Go",
+                           purl=_purl(name, version), path=image_path))
+
+    if info.main is not None and info.main.path:
+        version = "" if info.main.version == "(devel)" else info.main.version
+        add(info.main.path, version)
+    for dep in info.deps:
+        mod = dep.replace or dep
+        if mod.version and not mod.path.startswith(_LOCAL_PREFIXES):
+            add(mod.path, mod.version)
+    toolchain = info.go_version.split()[0] if info.go_version.split() else ""
+    if toolchain.startswith("go"):
+        add("stdlib", toolchain[2:])
+    return out
+
+
+class GoBinaryAnalyser:
+    """Modules and toolchain of Go binaries."""
+
+    name = "go-binary"
+    version = 1
+    kind: Literal["os", "lang"] = "lang"
+
+    def wants(self, path: str, size: int) -> bool:
+        """Files that may be executables (see ``golang_binpath``) of at least 256 KiB."""
+        return may_be_executable(path, size, _MIN_SIZE)
+
+    def analyse(self, files: Mapping[str, Path]) -> list[Package]:
+        """Packages of every Go binary among ``files``."""
+        out: list[Package] = []
+        for image_path, disk_path in sorted(files.items()):
+            info = read_build_info(disk_path)
+            if info is not None:
+                out.extend(packages_from_build_info(info, image_path))
+        return out

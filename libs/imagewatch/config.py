@@ -1,0 +1,261 @@
+"""Typed configuration: one msgspec Struct per section, from TOML plus environment.
+
+The TOML file is named by ``IMAGEWATCH_CONFIG``; unknown keys are rejected with
+the key named. Environment variables override the file:
+
+==============================  =========================================
+``IMAGEWATCH_NATS_URL``         bus URL (``nats://127.0.0.1:4222``)
+``IMAGEWATCH_DATABASE_URL``     PostgreSQL DSN
+``IMAGEWATCH_WEBHOOK_TOKEN``    bearer token registries send (a secret)
+``IMAGEWATCH_API_PORT``         api listen port (8080)
+``IMAGEWATCH_API_HOST``         api listen host (0.0.0.0)
+``IMAGEWATCH_INSECURE_REGISTRIES`` comma-separated host:port over plain HTTP
+``IMAGEWATCH_DATA_DIR``         data directory (``.imagewatch``)
+``IMAGEWATCH_BLOB_STORE``       ``nats`` (Object Store) or a directory path
+``IMAGEWATCH_LOG_FORMAT``       ``json`` | ``console`` (default: by terminal)
+``IMAGEWATCH_METRICS_PORT``     per-service health/metrics port (0: off)
+==============================  =========================================
+
+Secrets (tokens, passwords, chat URLs) are wrapped in :class:`Secret`, whose
+``repr`` never shows the value.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+
+class ConfigError(Exception):
+    """config: the configuration cannot be used; the message names the key."""
+
+
+class RegistryCredential(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Credentials for one registry host; only the fetcher reads them."""
+
+    host: str
+    username: str = ""
+    password: str = ""
+
+    def __repr__(self) -> str:
+        return f"RegistryCredential(host={self.host!r}, username={self.username!r}, password=***)"
+
+
+class BusConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """NATS JetStream connection and delivery policy."""
+
+    url: str = "nats://127.0.0.1:4222"
+    stream: str = "IMAGEWATCH"
+    max_deliver: int = 5
+    ack_wait: float = 300.0
+    nak_delay: float = 2.0
+    max_age_days: int = 7
+    duplicate_window: float = 600.0
+
+
+class DatabaseConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """PostgreSQL connection."""
+
+    url: str = ""
+    min_pool: int = 1
+    max_pool: int = 10
+
+
+class BlobStoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Where layer blobs travel: ``nats`` Object Store bucket, or a local directory."""
+
+    kind: str = "nats"
+    bucket: str = "imagewatch-blobs"
+    directory: str = ""
+    ttl_hours: float = 24.0
+
+
+class ApiConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The api service: webhooks, queries, admission."""
+
+    host: str = "0.0.0.0"
+    port: int = 8080
+    webhook_token: str = ""
+    max_body_bytes: int = 1_048_576
+    public_url: str = ""
+
+
+class FetcherConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The fetcher service: the only holder of registry credentials."""
+
+    insecure_registries: list[str] = []
+    platforms: list[str] = msgspec.field(default_factory=lambda: ["linux/amd64"])
+    credentials: list[RegistryCredential] = []
+    max_manifest_bytes: int = 4 * 1024 * 1024
+    max_blob_bytes: int = 4 * 1024 * 1024 * 1024
+    concurrency: int = 4
+
+
+class InventoryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The inventory service: layer reading limits."""
+
+    max_layer_bytes: int = 8 * 1024 * 1024 * 1024
+    max_entries: int = 1_000_000
+    max_file_bytes: int = 512 * 1024 * 1024
+    concurrency: int = 2
+
+
+class SecretsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The secrets service: size limit per file, fingerprint key file."""
+
+    max_file_bytes: int = 10 * 1024 * 1024
+    concurrency: int = 2
+
+
+class MatcherConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The matcher service."""
+
+    concurrency: int = 4
+
+
+class UpdaterConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The updater service: which sources run and how often."""
+
+    interval_hours: float = 6.0
+    sources: list[str] = []
+    run_at_start: bool = False
+
+
+class NotifierConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The notifier service: channels and routes (see docs/notifications.md)."""
+
+    channels: list[dict[str, Any]] = []
+    routes: list[dict[str, Any]] = []
+    max_attempts: int = 8
+    api_base: str = ""
+
+
+class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Logging: ``json`` lines, ``console``, or ``auto`` (console on a terminal)."""
+
+    format: str = "auto"
+    level: str = "info"
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The whole configuration; every service reads the sections it needs."""
+
+    data_dir: str = ".imagewatch"
+    metrics_port: int = 0
+    bus: BusConfig = msgspec.field(default_factory=BusConfig)
+    database: DatabaseConfig = msgspec.field(default_factory=DatabaseConfig)
+    blobs: BlobStoreConfig = msgspec.field(default_factory=BlobStoreConfig)
+    api: ApiConfig = msgspec.field(default_factory=ApiConfig)
+    fetcher: FetcherConfig = msgspec.field(default_factory=FetcherConfig)
+    inventory: InventoryConfig = msgspec.field(default_factory=InventoryConfig)
+    secrets: SecretsConfig = msgspec.field(default_factory=SecretsConfig)
+    matcher: MatcherConfig = msgspec.field(default_factory=MatcherConfig)
+    updater: UpdaterConfig = msgspec.field(default_factory=UpdaterConfig)
+    notifier: NotifierConfig = msgspec.field(default_factory=NotifierConfig)
+    log: LogConfig = msgspec.field(default_factory=LogConfig)
+
+    def __repr__(self) -> str:
+        return "Config(...)"
+
+
+_ENV: dict[str, tuple[str, ...]] = {
+    "IMAGEWATCH_NATS_URL": ("bus", "url"),
+    "IMAGEWATCH_DATABASE_URL": ("database", "url"),
+    "IMAGEWATCH_WEBHOOK_TOKEN": ("api", "webhook_token"),
+    "IMAGEWATCH_API_PORT": ("api", "port"),
+    "IMAGEWATCH_API_HOST": ("api", "host"),
+    "IMAGEWATCH_API_PUBLIC_URL": ("api", "public_url"),
+    "IMAGEWATCH_INSECURE_REGISTRIES": ("fetcher", "insecure_registries"),
+    "IMAGEWATCH_PLATFORMS": ("fetcher", "platforms"),
+    "IMAGEWATCH_DATA_DIR": ("data_dir",),
+    "IMAGEWATCH_BLOB_STORE": ("blobs", "kind"),
+    "IMAGEWATCH_LOG_FORMAT": ("log", "format"),
+    "IMAGEWATCH_LOG_LEVEL": ("log", "level"),
+    "IMAGEWATCH_METRICS_PORT": ("metrics_port",),
+    "IMAGEWATCH_MAX_DELIVER": ("bus", "max_deliver"),
+}
+_LISTS = {("fetcher", "insecure_registries"), ("fetcher", "platforms")}
+_INTS = {("api", "port"), ("metrics_port",), ("bus", "max_deliver")}
+
+
+def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:
+    for name, path in _ENV.items():
+        value = env.get(name)
+        if value is None or value == "":
+            continue
+        parsed: Any = value
+        if path in _LISTS:
+            parsed = [v.strip() for v in value.split(",") if v.strip()]
+        elif path in _INTS:
+            try:
+                parsed = int(value)
+            except ValueError:
+                raise ConfigError(f"config: {name} must be an integer, got {value!r}") from None
+        node = raw
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = parsed
+    blob = env.get("IMAGEWATCH_BLOB_STORE", "")
+    if blob and blob != "nats":
+        raw.setdefault("blobs", {}).update(kind="directory", directory=blob)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
+    """Load the TOML file (``path`` or ``IMAGEWATCH_CONFIG``) and apply environment overrides."""
+    env = dict(os.environ if env is None else env)
+    path = path or env.get("IMAGEWATCH_CONFIG") or None
+    raw: dict[str, Any] = {}
+    if path:
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config: file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {path}: {exc}") from None
+    _apply_env(raw, env)
+    try:
+        return msgspec.convert(raw, Config)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"config: {exc}") from None
+
+
+def data_dir(config: Config) -> Path:
+    """The data directory, created when missing."""
+    path = Path(config.data_dir).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def webhook_token(config: Config) -> str:
+    """The webhook token: configured, or generated once and kept in the data dir."""
+    if config.api.webhook_token:
+        return config.api.webhook_token
+    import secrets
+
+    path = data_dir(config) / "webhook-token"
+    if path.exists():
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(token)
+    return token
+
+
+def installation_key(config: Config) -> bytes:
+    """The per-installation key for secret fingerprints, generated once in the data dir."""
+    env = os.environ.get("IMAGEWATCH_FINGERPRINT_KEY")
+    if env:
+        return env.encode()
+    import secrets
+
+    path = data_dir(config) / "fingerprint-key"
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    key = secrets.token_bytes(32)
+    path.touch(mode=0o600)
+    path.write_text(key.hex())
+    return key

@@ -1,0 +1,102 @@
+"""Fold per-layer analyses bottom to top into the image's package inventory.
+
+Packages are grouped by the file they were read from (analyser, path). In each
+layer, first whiteouts and opaque directories remove lower files, then any
+non-directory entry at a file's path (or at one of its parent directories)
+replaces it, then the layer's own results are added. A package's ``layer`` is
+the diff_id of the lowest layer of the unbroken run of layers in which the same
+(ecosystem, name, version) was in the image: rewriting ``var/lib/dpkg/status``
+does not re-introduce every package. Language packages read from a file that
+an OS package owns are dropped: the distro already reports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import msgspec
+
+from ..models import OSInfo, Package
+from .analysis import LayerAnalysis
+from .distro import os_package
+from .paths import ancestors, resolve
+
+Source = tuple[str, str]  # (analyser name, image path)
+Key = tuple[str, str, str]
+
+
+class Inventory(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The packages of an image (OS first) and the OS it is built on."""
+
+    os: OSInfo | None = None
+    packages: list[Package] = []
+
+
+def _gone(path: str, layer: LayerAnalysis) -> bool:
+    """Whether ``layer`` deletes, hides or replaces the lower file at ``path``."""
+    if path in layer.whiteouts or path in layer.paths:
+        return True
+    return any(a in layer.whiteouts or a in layer.opaque_dirs or a in layer.paths for a in ancestors(path))
+
+
+def _fold_symlinks(symlinks: dict[str, str], layer: LayerAnalysis) -> None:
+    for link in [s for s in symlinks if _gone(s, layer)]:
+        del symlinks[link]
+    symlinks.update(layer.symlinks)
+
+
+def _owned_paths(owned: dict[Source, dict[str, list[str]]], symlinks: dict[str, str]) -> set[str]:
+    @lru_cache(maxsize=None)
+    def real_dir(directory: str) -> str:
+        return resolve(directory, symlinks)
+
+    out: set[str] = set()
+    for per_package in owned.values():
+        for paths in per_package.values():
+            for p in paths:
+                out.add(p)
+                head, _, base = p.rpartition("/")
+                if head:
+                    out.add(f"{real_dir(head)}/{base}")
+    return out
+
+
+def _lang_path(path: str) -> str:
+    # a package nested in an archive may be reported as "outer.jar!inner.jar"
+    return path.split("!", 1)[0]
+
+
+def compose(layers: Sequence[tuple[str, LayerAnalysis]]) -> Inventory:
+    """The image inventory from ``(diff_id, analysis)`` pairs, base layer first."""
+    packages: dict[Source, list[Package]] = {}
+    owned: dict[Source, dict[str, list[str]]] = {}
+    symlinks: dict[str, str] = {}
+    introduced: dict[Key, int] = {}
+    os_info: OSInfo | None = None
+    for index, (_, layer) in enumerate(layers):
+        for state in (packages, owned):
+            for source in [s for s in state if _gone(s[1], layer)]:
+                del state[source]
+        _fold_symlinks(symlinks, layer)
+        for name, result in layer.results.items():
+            for pkg in result.packages:
+                packages.setdefault((name, pkg.path), []).append(pkg)
+            for db, per_package in result.owned.items():
+                owned[(name, db)] = per_package
+        os_info = layer.os or os_info
+        present = {(p.ecosystem, p.name, p.version) for pkgs in packages.values() for p in pkgs}
+        introduced = {key: introduced.get(key, index) for key in present}
+    owned_paths = _owned_paths(owned, symlinks)
+    out: list[Package] = []
+    for pkgs in packages.values():
+        for pkg in pkgs:
+            if pkg.kind == "lang":
+                p = _lang_path(pkg.path)
+                if p in owned_paths or resolve(p, symlinks) in owned_paths:
+                    continue
+            diff_id = layers[introduced[(pkg.ecosystem, pkg.name, pkg.version)]][0]
+            pkg = msgspec.structs.replace(pkg, layer=diff_id)
+            out.append(os_package(pkg, os_info) if pkg.kind == "os" else pkg)
+    out.sort(key=lambda p: (p.kind != "os", p.ecosystem, p.name, p.version, p.path))
+    return Inventory(os=os_info, packages=out)

@@ -1,0 +1,204 @@
+"""One streaming pass over a layer tar: metadata, whiteouts, wanted files, optional callback.
+
+``walk_layer`` reads the (decompressed) tar once, front to back, never seeking.
+It records what a composition needs (non-directory paths, whiteouts, opaque
+directories, symlinks), extracts the files ``want`` asks for into ``dest``
+under flat generated names (so no archive path ever becomes a host path),
+and calls ``on_entry`` for every entry so that a secret or misconfiguration
+scanner shares the same pass.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from .decompress import CountedReader, open_layer
+from .entry import EntryType, LayerEntry, OnEntry, entry_type
+from .errors import LayerError, LayerRefused
+from .limits import LayerLimits
+from .paths import OPAQUE, WHITEOUT, link_target, normalise, parent, resolve
+
+TAR_BUFSIZE = 64 * 1024
+COPY_CHUNK = 1024 * 1024
+Want = Callable[[str, int], bool]
+
+
+@dataclass
+class LayerWalk:
+    """What one pass over a layer found.
+
+    ``paths`` holds every non-directory entry (files, links, devices);
+    ``files`` maps each wanted image path to its extracted copy (symlinks and
+    hard links to an extracted file map to the same copy); ``skipped`` maps a
+    wanted path that was not extracted to the reason.
+    """
+
+    compression: str
+    entries: int = 0
+    uncompressed_bytes: int = 0
+    paths: set[str] = field(default_factory=set)
+    whiteouts: set[str] = field(default_factory=set)
+    opaque_dirs: set[str] = field(default_factory=set)
+    symlinks: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def _members(tf: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    while True:
+        with _read_errors():
+            ti = tf.next()
+        if ti is None:
+            return
+        tf.members.clear()  # stream mode keeps every member otherwise
+        yield ti
+
+
+class _read_errors:
+    """Turn decompression and tar errors into LayerError; limits pass through."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, typ: type | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or isinstance(exc, LayerError) or not isinstance(exc, Exception):
+            return False
+        raise LayerError(f"layers: cannot read layer: {type(exc).__name__}: {exc}") from exc
+
+
+class _Content:
+    """Lazy reader of the current entry, from its extracted copy or from the stream."""
+
+    def __init__(self, tf: tarfile.TarFile, ti: tarfile.TarInfo | None, copy: Path | None, cap: int) -> None:
+        self._tf, self._ti, self._copy, self._cap = tf, ti, copy, cap
+        self._src: BinaryIO | None = None
+        self._buf = bytearray()
+        self._eof = False
+
+    def __call__(self, n: int | None = None) -> bytes:
+        want = self._cap if n is None else min(n, self._cap)
+        if len(self._buf) < want and not self._eof:
+            with _read_errors():
+                if self._src is None:
+                    self._src = self._copy.open("rb") if self._copy else self._tf.extractfile(self._ti)
+                chunk = self._src.read(want - len(self._buf)) if self._src else b""
+            self._eof = len(chunk) < want - len(self._buf)
+            self._buf += chunk
+        return bytes(self._buf[:want])
+
+    def close(self) -> None:
+        if self._src is not None and self._copy is not None:
+            self._src.close()
+
+
+def _extract(tf: tarfile.TarFile, ti: tarfile.TarInfo, dest: Path, n: int, name: str) -> Path:
+    target = dest / f"{n:06d}-{name[-100:]}"
+    with _read_errors():
+        src = tf.extractfile(ti)
+        with target.open("xb") as out:
+            while src is not None and (chunk := src.read(COPY_CHUNK)):
+                out.write(chunk)
+    return target
+
+
+def _whiteout(path: str, name: str) -> tuple[EntryType, str] | None:
+    if name == OPAQUE:
+        return "opaque", parent(path)
+    if name.startswith(WHITEOUT + WHITEOUT):  # other aufs metadata (.wh..wh.plnk ...)
+        return None
+    return "whiteout", f"{parent(path)}/{name[len(WHITEOUT):]}".lstrip("/")
+
+
+def walk_layer(
+    fileobj: BinaryIO,
+    media_type: str = "",
+    *,
+    want: Want | None = None,
+    dest: Path | None = None,
+    limits: LayerLimits = LayerLimits(),
+    on_entry: OnEntry | None = None,
+    prefer_isal: bool = True,
+) -> LayerWalk:
+    """Read one layer blob once; extract wanted files into ``dest``; call ``on_entry`` per entry.
+
+    ``want(path, size)`` selects regular files (and links to them) to extract;
+    it needs ``dest``, a private directory the caller owns and cleans. ``on_entry(entry,
+    read)`` gets every entry, whiteouts included; ``read(n=None)`` returns up to
+    ``n`` (default and cap ``limits.max_read_bytes``) leading bytes of a regular
+    file's content and is None for other entries; it is valid only during the call.
+    Raises ``LayerRefused`` on an exceeded limit or an escaping path, ``LayerError``
+    on a corrupt stream; nothing is ever written outside ``dest``.
+    """
+    if want is not None and dest is None:
+        raise ValueError("layers: walk_layer(want=...) needs a dest directory")
+    stream, compression = open_layer(fileobj, media_type, prefer_isal)
+    counted = CountedReader(stream, limits.max_layer_bytes)
+    walk = LayerWalk(compression=compression)
+    try:
+        with _read_errors():
+            tf = tarfile.open(fileobj=counted, mode="r|", bufsize=TAR_BUFSIZE)  # type: ignore[call-overload]
+    except LayerError:
+        if counted.count == 0:
+            return walk  # an empty blob is an empty layer
+        raise
+    extracted = 0
+    pending: list[tuple[str, str]] = []
+    with tf:
+        for ti in _members(tf):
+            walk.entries += 1
+            if walk.entries > limits.max_entries:
+                raise LayerRefused("entries", f"layer has more than {limits.max_entries} entries")
+            path = normalise(ti.name)
+            if not path:
+                continue
+            name = path.rpartition("/")[2]
+            if name.startswith(WHITEOUT):
+                if (wh := _whiteout(path, name)) is not None:
+                    (walk.opaque_dirs if wh[0] == "opaque" else walk.whiteouts).add(wh[1])
+                    if on_entry is not None:
+                        on_entry(LayerEntry(path=wh[1], type=wh[0]), None)
+                continue
+            typ = entry_type(ti)
+            walk.files.pop(path, None)
+            walk.symlinks.pop(path, None)
+            link = ""
+            if typ == "symlink":
+                link = walk.symlinks[path] = link_target(path, ti.linkname)
+            elif typ == "hardlink":
+                link = normalise(ti.linkname)
+            if typ != "dir":
+                walk.paths.add(path)
+            copy: Path | None = None
+            if want is not None and typ == "file" and want(path, ti.size):
+                if ti.size > limits.max_file_bytes:
+                    walk.skipped[path] = "file_too_large"
+                elif extracted + ti.size > limits.max_extract_bytes:
+                    walk.skipped[path] = "extract_budget"
+                else:
+                    copy = walk.files[path] = _extract(tf, ti, dest, len(walk.files), name)  # type: ignore[arg-type]
+                    extracted += ti.size
+            elif want is not None and typ in ("symlink", "hardlink"):
+                target = walk.files.get(link)
+                if want(path, target.stat().st_size if target else 0):
+                    pending.append((path, link if typ == "hardlink" else path))
+            if on_entry is not None:
+                if typ == "hardlink":
+                    copy = walk.files.get(link)
+                read = _Content(tf, ti, copy, limits.max_read_bytes) if typ == "file" or copy else None
+                entry = LayerEntry(path=path, type=typ, mode=ti.mode, uid=ti.uid, gid=ti.gid,
+                                   uname=ti.uname, gname=ti.gname, size=ti.size, link=link)
+                try:
+                    on_entry(entry, read)
+                finally:
+                    if read is not None:
+                        read.close()
+        walk.uncompressed_bytes = counted.count
+    for path, start in pending:
+        target = resolve(start, walk.symlinks)
+        if target in walk.files:
+            walk.files[path] = walk.files[target]
+    return walk

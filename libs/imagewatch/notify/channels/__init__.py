@@ -1,0 +1,1 @@
+"""Chat channel renderers, one module per service, listed in ``registry``."""

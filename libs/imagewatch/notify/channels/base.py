@@ -1,0 +1,32 @@
+"""The chat channel Protocol.
+
+A channel turns an ``Alert`` into the requests its service expects, within
+the service's documented limits: when the alert is too large it shows the most
+severe items and summarises the rest ("… and 480 more findings"), it never
+fails. Rendering does no I/O; ``delivery.deliver`` posts the result.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol, runtime_checkable
+
+from ..alert import Alert
+from ..outbound import OutboundRequest
+from ..routing import ChannelConfig
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """Renders alerts for one configured chat destination of one ``kind``."""
+
+    kind: ClassVar[str]
+    name: str
+
+    @classmethod
+    def from_config(cls, config: ChannelConfig) -> Channel:
+        """The channel for one ``[[notifier.channels]]`` entry of this kind."""
+        ...
+
+    def render(self, alert: Alert) -> list[OutboundRequest]:
+        """The requests that carry ``alert`` (one per image event), within the service's limits."""
+        ...

@@ -1,0 +1,125 @@
+"""JSON output in Trivy's shape (``SchemaVersion`` 2) so users can switch tools.
+
+Shape::
+
+    {SchemaVersion: 2, CreatedAt, ArtifactName, ArtifactType: "container_image",
+     Metadata: {ImageDigest, RepoDigests, Platform, OS: {Family, Name}},
+     Results: [{Target, Class: os-pkgs|lang-pkgs|secret|config, Type,
+                Packages: [...], Vulnerabilities: [...], Secrets: [...],
+                Misconfigurations: [...], ExperimentalModifiedFindings: [...]}]}
+
+Empty lists are left out of a Result. ``Packages`` are always listed (Trivy
+needs ``--list-all-pkgs``). Suppressed findings go to the Result's
+``ExperimentalModifiedFindings`` with ``Status``, ``Justification``,
+``Statement``, ``Source`` and the original ``Finding``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..models import Finding, Package, SecretFinding
+from .result import ScanResult, Suppressed
+from .targets import Target, build_targets
+
+
+def _layer(diff_id: str) -> dict:
+    return {"DiffID": diff_id} if diff_id else {}
+
+
+def _drop_empty(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v not in ("", None, [], {})}
+
+
+def package_json(p: Package) -> dict:
+    """One package as a Trivy ``Packages`` entry."""
+    return _drop_empty({
+        "ID": f"{p.name}@{p.version}", "Name": p.name, "Identifier": _drop_empty({"PURL": p.purl}),
+        "Version": p.version, "Arch": p.arch, "SrcName": p.source_name,
+        "SrcVersion": p.source_version, "Licenses": list(p.licenses), "Layer": _layer(p.layer),
+        "FilePath": p.path, "Ecosystem": p.ecosystem,
+    })
+
+
+def vulnerability_json(f: Finding) -> dict:
+    """One finding as a Trivy ``Vulnerabilities`` entry; ``VulnerabilityID`` is the CVE when known."""
+    return _drop_empty({
+        "VulnerabilityID": f.cve or f.advisory_id, "AdvisoryID": f.advisory_id,
+        "Aliases": [i for i in f.ids if i != (f.cve or f.advisory_id)],
+        "PkgID": f"{f.package}@{f.version}", "PkgName": f.package, "PkgPath": f.path,
+        "PkgIdentifier": _drop_empty({"PURL": f.purl}), "InstalledVersion": f.version,
+        "FixedVersion": ", ".join(f.fixed_versions), "Status": "fixed" if f.fixable else "affected",
+        "Layer": _layer(f.layer), "Title": f.summary, "Severity": f.severity.upper(),
+        "Score": f.score,
+    })
+
+
+def secret_json(s: SecretFinding) -> dict:
+    """One secret as a Trivy ``Secrets`` entry; ``Match`` shows only the preview."""
+    return _drop_empty({
+        "RuleID": s.rule_id, "Title": s.title, "Severity": s.severity.upper(),
+        "StartLine": s.line or None, "EndLine": s.line or None,
+        "Match": f"{s.preview}*****" if s.preview else "",
+        "Layer": _drop_empty({"DiffID": s.layer, "Index": s.layer_index}),
+        "RemovedInLayer": s.removed_in, "Fingerprint": s.fingerprint,
+    })
+
+
+def misconfig_json(s: SecretFinding) -> dict:
+    """One misconfiguration as a Trivy ``Misconfigurations`` entry."""
+    return _drop_empty({
+        "Type": "image config" if s.path.startswith("config:") else "file", "ID": s.rule_id,
+        "Title": s.title, "Severity": s.severity.upper(), "Resolution": s.remediation,
+        "Status": "FAIL", "Layer": _layer(s.layer),
+    })
+
+
+def suppressed_json(s: Suppressed) -> dict:
+    """One suppressed item with the reason it was suppressed and the original finding."""
+    if s.finding is not None:
+        body = vulnerability_json(s.finding)
+    elif s.secret is not None and s.kind == "secret":
+        body = secret_json(s.secret)
+    else:
+        body = misconfig_json(s.secret) if s.secret is not None else {}
+    return _drop_empty({
+        "Type": s.kind, "Status": s.status, "Justification": s.justification,
+        "Statement": s.statement, "Source": s.source, "Finding": body,
+    })
+
+
+def _target_json(t: Target) -> dict:
+    return _drop_empty({
+        "Target": t.name, "Class": t.cls, "Type": t.type,
+        "Packages": [package_json(p) for p in t.packages],
+        "Vulnerabilities": [vulnerability_json(f) for f in t.findings],
+        "Secrets": [secret_json(s) for s in t.secrets if s.kind == "secret"],
+        "Misconfigurations": [misconfig_json(s) for s in t.secrets if s.kind != "secret"],
+        "ExperimentalModifiedFindings": [suppressed_json(s) for s in t.suppressed],
+    })
+
+
+def report_dict(result: ScanResult) -> dict:
+    """The whole report as a JSON-ready dict (the API can embed it)."""
+    os_info = _drop_empty({"Family": result.os.id, "Name": result.os.version_id}) if result.os else {}
+    metadata = _drop_empty({
+        "ImageDigest": result.digest,
+        "RepoDigests": [f"{result.name}@{result.digest}"] if result.digest else [],
+        "Platform": result.platform, "OS": os_info, "ToolVersion": result.tool_version,
+    })
+    return {
+        "SchemaVersion": 2, "CreatedAt": result.created_iso, "ArtifactName": result.reference,
+        "ArtifactType": "container_image", "Metadata": metadata,
+        "Results": [_target_json(t) for t in build_targets(result)],
+    }
+
+
+class JsonFormat:
+    """Trivy-compatible JSON report."""
+
+    name = "json"
+    media_type = "application/json"
+
+    def render(self, result: ScanResult, *, color: bool = False) -> bytes:
+        """Indented JSON, keys in a stable order, trailing newline."""
+        return (json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,75 @@
+"""The one record every report format renders: an image and what was found in it.
+
+``ScanResult`` is built by ``imagewatch scan`` and by the API from stored rows;
+the renderers, filters and suppressions are pure functions over it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+import msgspec
+
+from .. import __version__
+from ..models import Finding, OSInfo, Package, SecretFinding
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class Suppressed(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A finding kept out of the results by an ignore entry or a VEX statement.
+
+    ``status`` is ``ignored`` (ignore file) or the VEX status (``not_affected``,
+    ``fixed``); ``source`` names the ignore file or the VEX document;
+    ``justification`` is the VEX justification or the ignore entry's reason.
+    Exactly one of ``finding`` (vulnerability) and ``secret`` (secret or
+    misconfiguration) is set.
+    """
+
+    kind: Literal["vulnerability", "secret", "misconfiguration"]
+    status: str
+    source: str
+    justification: str = ""
+    statement: str = ""
+    finding: Finding | None = None
+    secret: SecretFinding | None = None
+
+
+class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Everything known about one scanned image, ready to render.
+
+    ``reference`` is what the user named (``registry/repo:tag``), ``digest`` the
+    manifest digest, ``platform`` like ``linux/amd64``. ``secrets`` holds both
+    secrets and misconfigurations (``SecretFinding.kind``). ``suppressed`` is
+    filled by ``apply_suppressions``. ``created`` is timezone-aware UTC.
+    """
+
+    reference: str
+    digest: str = ""
+    platform: str = ""
+    os: OSInfo | None = None
+    packages: list[Package] = []
+    findings: list[Finding] = []
+    secrets: list[SecretFinding] = []
+    suppressed: list[Suppressed] = []
+    created: datetime = msgspec.field(default_factory=_now)
+    tool_version: str = __version__
+
+    @property
+    def created_iso(self) -> str:
+        """``created`` as ``YYYY-MM-DDTHH:MM:SSZ`` (the form SPDX and CycloneDX accept)."""
+        created = self.created
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=timezone.utc)
+        return created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def name(self) -> str:
+        """The reference without tag or digest: ``registry/repo``."""
+        ref = self.reference.split("@", 1)[0]
+        slash = ref.rfind("/")
+        colon = ref.rfind(":")
+        return ref[:colon] if colon > slash else ref

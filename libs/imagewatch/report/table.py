@@ -1,0 +1,132 @@
+"""The terminal table, laid out like Trivy's: one boxed table per target.
+
+Each target gets a title, a ``Total:`` line counting its findings per severity
+and a table sorted by package then severity. Secrets show only their preview.
+ANSI colours are added only when asked (``color=True``), after the padding, so
+column widths never count escape codes.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ..models import Finding, SecretFinding
+from . import severity as sev
+from .result import ScanResult
+from .targets import Target, build_targets
+
+TITLE_WIDTH = 60
+_COLORS = {
+    "critical": "\x1b[1;31m", "high": "\x1b[31m", "medium": "\x1b[33m",
+    "low": "\x1b[34m", "info": "\x1b[36m", "unknown": "\x1b[2m",
+}
+_RESET = "\x1b[0m"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _clip(text: str, limit: int = TITLE_WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _grid(header: list[str], rows: list[list[str]], colors: list[str | None]) -> list[str]:
+    """Box-drawn table; ``colors[i]`` wraps the severity cell of row ``i``."""
+    widths = [max(_width(r[c]) for r in [header, *rows]) for c in range(len(header))]
+
+    def line(left: str, mid: str, right: str) -> str:
+        return left + mid.join("─" * (w + 2) for w in widths) + right
+
+    def cells(row: list[str], color: str | None) -> str:
+        out = []
+        for i, (cell, w) in enumerate(zip(row, widths)):
+            padded = cell + " " * (w - _width(cell))
+            if color and header[i] == "Severity":
+                padded = f"{color}{cell}{_RESET}" + " " * (w - _width(cell))
+            out.append(f" {padded} ")
+        return "│" + "│".join(out) + "│"
+
+    out = [line("┌", "┬", "┐"), cells(header, None), line("├", "┼", "┤")]
+    out += [cells(r, c) for r, c in zip(rows, colors)]
+    out.append(line("└", "┴", "┘"))
+    return out
+
+
+def _total(severities: list[str]) -> str:
+    c = sev.counts(severities)
+    parts = ", ".join(f"{s.upper()}: {c[s]}" for s in reversed(sev.SEVERITIES))
+    return f"Total: {len(severities)} ({parts})"
+
+
+def _vuln_id(f: Finding) -> str:
+    cve = f.cve
+    return f.advisory_id if cve in (None, f.advisory_id) else f"{f.advisory_id} ({cve})"
+
+
+def _vuln_rows(t: Target) -> tuple[list[str], list[list[str]], list[str]]:
+    header = ["Package" if t.cls == "os-pkgs" else "Library", "Vulnerability", "Severity",
+              "Installed", "Fixed", "Title"]
+    ordered = sorted(t.findings, key=lambda f: (f.package, -sev.rank(f.severity), f.advisory_id))
+    rows = [[f.package, _vuln_id(f), f.severity.upper(), f.version,
+             ", ".join(f.fixed_versions), _clip(f.summary)] for f in ordered]
+    return header, rows, [f.severity for f in ordered]
+
+
+def _secret_rows(t: Target) -> tuple[list[str], list[list[str]], list[str]]:
+    items: list[SecretFinding] = sorted(t.secrets, key=lambda s: (-sev.rank(s.severity), s.line, s.rule_id))
+    if t.cls == "secret":
+        header = ["Rule", "Severity", "Title", "Line", "Layer", "Match"]
+        rows = [[s.rule_id, s.severity.upper(), _clip(s.title, 40), str(s.line or ""),
+                 _layer_text(s), f"{s.preview}*****" if s.preview else ""] for s in items]
+    else:
+        header = ["ID", "Severity", "Title", "Resolution"]
+        rows = [[s.rule_id, s.severity.upper(), _clip(s.title, 50), _clip(s.remediation, 50)]
+                for s in items]
+    return header, rows, [s.severity for s in items]
+
+
+def _layer_text(s: SecretFinding) -> str:
+    if s.layer_index is None:
+        return ""
+    text = str(s.layer_index)
+    return f"{text} (removed in {s.removed_in})" if s.removed_in is not None else text
+
+
+def _section(t: Target, color: bool) -> list[str]:
+    heading = {"secret": f"{t.name} (secrets)", "config": f"{t.name} (misconfigurations)"}.get(t.cls, t.name)
+    if t.cls == "lang-pkgs" and t.type:
+        heading = f"{t.name} ({t.type})"
+    header, rows, severities = _vuln_rows(t) if t.cls in ("os-pkgs", "lang-pkgs") else _secret_rows(t)
+    out = ["", heading, "=" * _width(heading), _total(severities)]
+    if t.suppressed:
+        out.append(f"Suppressed: {len(t.suppressed)} (see --format json)")
+    if rows:
+        out.append("")
+        out += _grid(header, rows, [sev_name if color else None for sev_name in
+                                   (_COLORS.get(s) for s in severities)])
+    return out
+
+
+def render_table(result: ScanResult, *, color: bool = False) -> str:
+    """The report as text for a terminal."""
+    lines = [f"{result.reference}" + (f"@{result.digest}" if result.digest else "")]
+    if result.os is not None:
+        lines.append(f"OS: {result.os.pretty_name or (result.os.id + ' ' + result.os.version_id)}")
+    lines.append(f"Packages: {len(result.packages)}")
+    targets = build_targets(result)
+    for t in targets:
+        lines += _section(t, color)
+    return "\n".join(lines) + "\n"
+
+
+class TableFormat:
+    """Human-readable tables for a terminal (colours only when asked)."""
+
+    name = "table"
+    media_type = "text/plain; charset=utf-8"
+
+    def render(self, result: ScanResult, *, color: bool = False) -> bytes:
+        """UTF-8 text; severity cells coloured with ANSI codes when ``color``."""
+        return render_table(result, color=color).encode()

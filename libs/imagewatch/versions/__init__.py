@@ -1,0 +1,13 @@
+"""Version schemes: one module per ecosystem ordering, one Protocol, one registry.
+
+>>> scheme_for("Debian:12").compare("1.0~rc1", "1.0")
+-1
+"""
+
+from .base import InvalidVersion, KeyedScheme, VersionScheme
+from .registry import ECOSYSTEMS, SCHEMES, UnknownEcosystem, base_ecosystem, scheme_for
+
+__all__ = [
+    "ECOSYSTEMS", "SCHEMES", "InvalidVersion", "KeyedScheme", "UnknownEcosystem",
+    "VersionScheme", "base_ecosystem", "scheme_for",
+]

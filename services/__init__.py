@@ -1,0 +1,3 @@
+"""Thin service shells: configure → connect → consume → call the library → publish → ack."""
+
+SERVICES = ("api", "fetcher", "inventory", "secrets", "matcher", "notifier", "updater")

@@ -1,0 +1,40 @@
+"""The api's aiohttp application: routes and middleware."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from imagewatch.config import webhook_token
+from imagewatch.runner import ServiceContext, health_routes
+
+from . import events, images
+from .keys import CTX, MAX_BODY, TOKEN
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler):
+    """Count requests per route and status for /metrics."""
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "?"
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        request.app[CTX].metrics.http.labels("api", route, str(exc.status)).inc()
+        raise
+    request.app[CTX].metrics.http.labels("api", route, str(response.status)).inc()
+    return response
+
+
+def build_app(ctx: ServiceContext) -> web.Application:
+    """The api application bound to a service context."""
+    app = web.Application(middlewares=[count_requests], client_max_size=ctx.config.api.max_body_bytes + 1024)
+    app[CTX] = ctx
+    app[TOKEN] = webhook_token(ctx.config)
+    app[MAX_BODY] = ctx.config.api.max_body_bytes
+    app.add_routes(health_routes(ctx))
+    app.add_routes([
+        web.post("/v1/events/{source}", events.receive_event),
+        web.post("/v1/scans", events.request_scan),
+        web.get("/v1/images", images.list_images),
+        web.get("/v1/images/{digest}", images.get_image),
+    ])
+    return app

@@ -1,0 +1,93 @@
+"""``POST /v1/events/{source}`` and ``POST /v1/scans``: validate, publish, answer.
+
+202 only after JetStream acknowledged every publish; 503 when it cannot, so
+the registry retries. A malformed body is a 400 with the reason and nothing
+is published.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from aiohttp import web
+
+from imagewatch.logs import get_logger
+from imagewatch.messages import SUBJECT_PUSH, PushEvent
+from imagewatch.webhooks.base import WebhookError, split_reference
+from imagewatch.webhooks.registry import default_sources
+
+from .auth import check_bearer
+from .keys import CTX, MAX_BODY, TOKEN
+
+log = get_logger("api")
+SOURCES = default_sources()
+
+
+def _error(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+async def _read_json(request: web.Request, limit: int):
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WebhookError(f"body: malformed JSON: {exc}") from None
+
+
+async def _publish(request: web.Request, events: list[PushEvent]) -> web.Response | None:
+    bus = request.app[CTX].bus
+    try:
+        for ev in events:
+            await bus.publish(SUBJECT_PUSH, ev, msg_id=ev.event_id)
+    except Exception as exc:  # noqa: BLE001 - any bus failure means "try again later"
+        log.warning("publish failed", error=type(exc).__name__)
+        return _error(503, "event bus unavailable; retry later")
+    return None
+
+
+async def receive_event(request: web.Request) -> web.Response:
+    """A registry webhook."""
+    source = SOURCES.get(request.match_info["source"])
+    if source is None:
+        return _error(404, f"unknown event source {request.match_info['source']!r}")
+    check_bearer(request, request.app[TOKEN])
+    try:
+        body = await _read_json(request, request.app[MAX_BODY])
+        events = source.parse(body, request.headers)
+    except WebhookError as exc:
+        return _error(400, str(exc))
+    if not events:
+        return web.json_response({"accepted": 0, "ignored": True}, status=200)
+    failed = await _publish(request, events)
+    if failed:
+        return failed
+    log.info("events accepted", source=source.name, count=len(events))
+    return web.json_response(
+        {"accepted": len(events), "events": [ev.reference for ev in events]}, status=202)
+
+
+async def request_scan(request: web.Request) -> web.Response:
+    """A manual scan of ``{"reference": "registry/repo:tag"}``."""
+    check_bearer(request, request.app[TOKEN])
+    try:
+        body = await _read_json(request, request.app[MAX_BODY])
+        if not isinstance(body, dict) or not isinstance(body.get("reference"), str):
+            raise WebhookError("body.reference: expected a string like registry/repo:tag")
+        registry, repository, tag, digest = split_reference(body["reference"])
+        if not tag and not digest:
+            tag = "latest"
+    except WebhookError as exc:
+        return _error(400, str(exc))
+    event = PushEvent(event_id=f"manual:{uuid.uuid4()}", source="manual", registry=registry,
+                      repository=repository, tag=tag, digest=digest, received_at=time.time())
+    failed = await _publish(request, [event])
+    if failed:
+        return failed
+    return web.json_response({"accepted": 1, "reference": event.reference, "id": event.event_id}, status=202)

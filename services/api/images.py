@@ -1,0 +1,38 @@
+"""Query endpoints for images: list and detail."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from imagewatch.store import images as store
+
+from .keys import CTX
+
+
+def _limit(request: web.Request) -> int:
+    try:
+        return max(1, min(500, int(request.query.get("limit", "100"))))
+    except ValueError:
+        raise web.HTTPBadRequest(text='{"error": "limit: expected an integer"}',
+                                 content_type="application/json") from None
+
+
+async def list_images(request: web.Request) -> web.Response:
+    """``GET /v1/images[?repository=&tag=&limit=&cursor=]``."""
+    limit = _limit(request)
+    async with request.app[CTX].pool.acquire() as conn:
+        items = await store.list_images(
+            conn, repository=request.query.get("repository") or None,
+            tag=request.query.get("tag") or None, limit=limit,
+            after=request.query.get("cursor") or None)
+    cursor = items[-1]["digest"] if len(items) == limit else None
+    return web.json_response({"items": items, "next_cursor": cursor})
+
+
+async def get_image(request: web.Request) -> web.Response:
+    """``GET /v1/images/{digest}``: the image with tags, layers and stage status."""
+    async with request.app[CTX].pool.acquire() as conn:
+        image = await store.get_image(conn, request.match_info["digest"])
+    if image is None:
+        return web.json_response({"error": "image not found"}, status=404)
+    return web.json_response(image)

@@ -1,0 +1,74 @@
+"""The Alert built from real findings: order, aliases, redaction, keys."""
+
+from __future__ import annotations
+
+import msgspec
+
+from imagewatch.notify.alert import ImageRef, redact_preview
+
+from .conftest import API, RAW_SECRET, large_alert, sample_alert
+
+
+def test_image_and_link():
+    alert = sample_alert()
+    assert alert.image.name == "team-a/api:1.4.2"
+    assert alert.image.short_digest == "sha256:5f3b0c8e1d9a"
+    assert alert.api_url == f"{API}/v1/images/{alert.image.digest}"
+    assert alert.reason == "push"
+
+
+def test_untagged_image_name_uses_short_digest():
+    img = ImageRef(repository="r", digest="sha256:" + "0" * 64)
+    assert img.name == "r@sha256:000000000000"
+
+
+def test_findings_most_severe_first_with_cve_alias():
+    alert = sample_alert()
+    assert [f.severity for f in alert.findings] == ["critical", "high", "high", "high", "medium", "low"]
+    log4j = alert.findings[0]
+    assert (log4j.id, log4j.cve, log4j.installed, log4j.fixed) == ("GHSA-jfh8-c2jp-5v3q", "CVE-2021-44228", "2.14.1", "2.15.0")
+    assert log4j.fixable
+    # a CVE advisory is not repeated as its own alias
+    assert next(f for f in alert.findings if f.id == "CVE-2024-6387").cve == ""
+    assert not alert.findings[-1].fixable
+
+
+def test_counts_and_new():
+    alert = sample_alert()
+    assert alert.counts == {"critical": 1, "high": 3, "medium": 1, "low": 1}
+    assert list(alert.counts) == ["critical", "high", "medium", "low"]
+    assert alert.new_count == 2
+    assert {f.id for f in alert.findings if f.new} == {"CVE-2024-6387", "GHSA-4374-p667-p6c8"}
+
+
+def test_secrets_and_misconfigurations_split_and_redacted():
+    alert = sample_alert()
+    assert [s.rule_id for s in alert.secrets] == ["aws-access-key-id", "github-pat"]
+    aws = alert.secrets[0]
+    assert (aws.path, aws.line, aws.layer_index, aws.removed_in, aws.preview) == ("app/.env", 3, 4, 6, "AKIA…")
+    assert [m.path for m in alert.misconfigurations] == ["config:User"]
+
+
+def test_preview_never_longer_than_four_characters():
+    assert redact_preview(RAW_SECRET) == "AKIA…"
+    assert redact_preview("") == ""
+    assert RAW_SECRET not in msgspec.json.encode(large_alert()).decode()
+
+
+def test_idempotency_key_stable_per_event():
+    a, b = sample_alert(), sample_alert()
+    assert a.idempotency_key == b.idempotency_key and len(a.idempotency_key) == 32
+    assert sample_alert(reason="advisory", advisories=["CVE-2024-1"]).idempotency_key != a.idempotency_key
+    assert sample_alert(event_id="other").idempotency_key != a.idempotency_key
+    # advisory order does not matter
+    x = sample_alert(reason="advisory", advisories=["B", "A"])
+    y = sample_alert(reason="advisory", advisories=["A", "B"])
+    assert x.idempotency_key == y.idempotency_key and x.advisories == ["A", "B"]
+
+
+def test_with_items_recomputes_counts():
+    alert = sample_alert()
+    only = alert.with_items(alert.findings[:1], [], [])
+    assert only.counts == {"critical": 1} and only.new_count == 0
+    assert only.idempotency_key == alert.idempotency_key
+    assert alert.with_items([], [], []).is_empty
