@@ -75,11 +75,18 @@ class Bus:
 
     async def close(self) -> None:
         """Drain the connection (finishing pending publishes) and close it."""
-        if not self.nc.is_closed:
-            try:
-                await self.nc.drain()
-            except Exception:  # noqa: BLE001 - closing anyway
-                await self.nc.close()
+        if self.nc.is_closed:
+            return
+        try:
+            if self.nc.is_connected:
+                await asyncio.wait_for(self.nc.drain(), 10)
+                return
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
+        try:
+            await self.nc.close()
+        except Exception:  # noqa: BLE001 - the server is gone; nothing left to flush
+            pass
 
     def durable_name(self, stage: str, subject: str) -> str:
         return f"{stage}-{subject.replace('.', '_')}"

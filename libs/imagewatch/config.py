@@ -126,12 +126,25 @@ class UpdaterConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class NotifierConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The notifier service: channels and routes (see docs/notifications.md)."""
+    """The notifier service: channels and routes (see docs/notifications.md), and delivery.
+
+    ``channels`` and ``routes`` stay raw here and are validated by
+    ``imagewatch.notify.routing.load_config`` when the notifier starts (channel
+    URLs are secrets). A message is tried at most ``max_attempts`` times;
+    retries wait a full-jitter backoff from ``retry_base`` seconds up to
+    ``retry_cap`` (or what a ``429`` asked). The dispatcher looks for due
+    messages every ``poll_interval`` seconds and at once after new ones.
+    """
 
     channels: list[dict[str, Any]] = []
     routes: list[dict[str, Any]] = []
     max_attempts: int = 8
     api_base: str = ""
+    poll_interval: float = 1.0
+    retry_base: float = 2.0
+    retry_cap: float = 600.0
+    batch_size: int = 20
+    timeout: float = 15.0
 
 
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -121,9 +121,18 @@ def test_real_binary_without_section_headers(tmp_path):
 def test_not_go(tmp_path):
     text = tmp_path / "script"
     text.write_bytes(b"#!/bin/sh\necho hi\n" * 100)
-    elf = tmp_path / "true"
-    shutil.copy("/bin/true", elf) if Path("/bin/true").exists() else elf.write_bytes(b"\x7fELF")
-    assert GoBinaryAnalyser().analyse({"bin/script": text, "bin/true": elf}) == []
+    files = {"bin/script": text}
+    c_binary = shutil.which("true")
+    if c_binary:
+        files["bin/true"] = Path(c_binary)
+    assert GoBinaryAnalyser().analyse(files) == []
+
+
+@pytest.mark.parametrize("length", [0, 4, 40, 60, 64, 200, 4096, 300_000])
+def test_truncated_binary(tmp_path, length):
+    cut = tmp_path / "cut"
+    cut.write_bytes((DATA / "hello").read_bytes()[:length])
+    assert GoBinaryAnalyser().analyse({"bin/cut": cut}) == []
 
 
 @pytest.fixture(scope="session")

@@ -115,8 +115,7 @@ def test_not_a_zip(tmp_path):
 
 
 def test_manifest_continuation_lines():
-    text = (DATA / "javax.annotation-api-1.3.2.jar")
-    with zipfile.ZipFile(text) as zf:
+    with zipfile.ZipFile(DATA / "javax.annotation-api-1.3.2.jar") as zf:
         manifest = parse_manifest(zf.read("META-INF/MANIFEST.MF").decode())
     assert manifest["Bundle-License"] == "https://github.com/javaee/javax.annotation/blob/master/LICENSE"
     assert manifest["Implementation-Vendor-Id"] == "org.glassfish"

@@ -31,7 +31,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,6 +228,7 @@ def registry_config(
     storage: Path, port: int, *,
     notify_url: str | None = None,
     notify_headers: Mapping[str, str] | None = None,
+    notify_ignore_media_types: Sequence[str] = (),
     token: TokenServer | None = None,
     htpasswd_path: Path | None = None,
 ) -> dict:
@@ -249,7 +250,10 @@ def registry_config(
                 "timeout": "2s",
                 "threshold": 3,
                 "backoff": "200ms",
-                "ignore": {"actions": ["pull"]},
+                # distribution 2.8 applies ``ignore`` only when some media type is
+                # listed, hence the placeholder that matches nothing.
+                "ignore": {"actions": ["pull"],
+                           "mediatypes": list(notify_ignore_media_types) or ["application/x-imagewatch-none"]},
             }],
         }
     if token is not None:
@@ -293,6 +297,7 @@ def run_registry(
     directory: Path | None = None, *,
     notify_url: str | None = None,
     notify_headers: Mapping[str, str] | None = None,
+    notify_ignore_media_types: Sequence[str] = (),
     token: TokenServer | None = None,
     htpasswd: Mapping[str, str] | None = None,
     startup_timeout: float = 20.0,
@@ -300,9 +305,11 @@ def run_registry(
     """Run Debian's ``docker-registry`` on a free port until the block ends.
 
     Storage, config and log live in ``directory`` (a temporary one when None).
-    ``notify_url``/``notify_headers`` configure push notifications (pulls
-    ignored); ``token`` (from ``run_token_server``) or ``htpasswd`` (user ->
-    password) turn on bearer-token or basic auth.
+    ``notify_url``/``notify_headers`` configure push notifications: pulls are
+    never sent, nor events whose target has one of ``notify_ignore_media_types``
+    (e.g. ``application/octet-stream`` for blob pushes). ``token`` (from
+    ``run_token_server``) or ``htpasswd`` (user -> password) turn on
+    bearer-token or basic auth.
     """
     binary = shutil.which(REGISTRY_BINARY)
     if binary is None:
@@ -316,6 +323,7 @@ def run_registry(
         htpasswd_path = write_htpasswd(directory / "htpasswd", htpasswd) if htpasswd else None
         port = free_port()
         config = registry_config(storage, port, notify_url=notify_url, notify_headers=notify_headers,
+                                 notify_ignore_media_types=notify_ignore_media_types,
                                  token=token, htpasswd_path=htpasswd_path)
         config_path = directory / "config.yml"
         config_path.write_text(yaml.safe_dump(config))

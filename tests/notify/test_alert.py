@@ -72,3 +72,16 @@ def test_with_items_recomputes_counts():
     assert only.counts == {"critical": 1} and only.new_count == 0
     assert only.idempotency_key == alert.idempotency_key
     assert alert.with_items([], [], []).is_empty
+
+
+def test_alert_and_request_round_trip_as_json():
+    from imagewatch.notify.channels.registry import channel_for
+    from imagewatch.notify.outbound import OutboundRequest
+    from imagewatch.notify.routing import ChannelConfig
+    from imagewatch.notify.secret import Secret
+
+    alert = sample_alert()
+    assert msgspec.json.decode(msgspec.json.encode(alert), type=type(alert)) == alert
+    cfg = ChannelConfig(name="ops", kind="teams", url=Secret("https://example.invalid/x"))
+    [req] = channel_for(cfg).render(alert)
+    assert msgspec.json.decode(msgspec.json.encode(req), type=OutboundRequest) == req

@@ -163,3 +163,14 @@ def test_every_request_carries_the_idempotency_key():
     for kind in KINDS:
         [req] = make(kind).render(alert)
         assert req.idempotency_key == alert.idempotency_key
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_channels_implement_the_protocol(kind):
+    from imagewatch.notify.channels.base import Channel
+
+    channel = make(kind)
+    assert isinstance(channel, Channel) and channel.kind == kind and channel.name == f"{kind}-ops"
+    empty = sample_alert().with_items([], [], [])
+    [req] = channel.render(empty)  # rendering never fails, even with nothing to say
+    json.loads(req.body)

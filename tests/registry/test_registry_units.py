@@ -9,7 +9,7 @@ from imagewatch.registry import (
     select_platforms,
 )
 from imagewatch.registry.auth import parse_challenges
-from imagewatch.registry.errors import RegistryError, DigestMismatch
+from imagewatch.registry.errors import DigestMismatch, RegistryError
 from imagewatch.registry.retry import retry_after
 
 
@@ -32,7 +32,8 @@ def test_default_platform_is_linux_amd64():
 
 
 def test_platform_list_matches_any_variant_unless_given():
-    assert [e.digest for e in select_platforms(INDEX, ["linux/arm64", "linux/arm/v7"])] == ["sha256:arm7", "sha256:arm64"]
+    chosen = select_platforms(INDEX, ["linux/arm64", "linux/arm/v7"])
+    assert [e.digest for e in chosen] == ["sha256:arm7", "sha256:arm64"]
     with pytest.raises(NoMatchingPlatform, match="linux/arm/v7"):
         select_platforms(INDEX, ["linux/arm/v6"])
 
@@ -42,7 +43,8 @@ def test_all_skips_attestations():
 
 
 def test_bearer_challenge_with_comma_in_scope():
-    header = 'Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull,push",error="insufficient_scope"'
+    header = ('Bearer realm="https://auth.example/token",service="reg",'
+              'scope="repository:a/b:pull,push",error="insufficient_scope"')
     [challenge] = parse_challenges([header])
     assert challenge.scheme == "bearer"
     assert challenge.params == {"realm": "https://auth.example/token", "service": "reg",

@@ -73,7 +73,8 @@ def package_from_stanza(stanza: dict[str, str], path: str) -> Package | None:
 
 
 def _owner_name(path: str, suffix: str) -> str:
-    return path.rsplit("/", 1)[-1].removesuffix(suffix)
+    # info/zlib1g:amd64.list belongs to package zlib1g
+    return path.rsplit("/", 1)[-1].removesuffix(suffix).partition(":")[0]
 
 
 def _list_paths(text: str) -> list[str]:

@@ -22,8 +22,8 @@ from .golang_buildinfo import MAGIC, BuildInfo, BuildInfoError, parse_blob
 from .golang_elf import ElfError, ElfFile
 
 _MIN_SIZE = 256 << 10
-_SCAN_LIMIT = 64 << 20
-_CHUNK = 1 << 20
+_BLOB_SIZE = 64 << 10
+_SEARCH = 1 << 20
 _LOCAL_PREFIXES = ("./", "../", "/")
 
 
@@ -34,21 +34,20 @@ def _purl(path: str, version: str) -> str:
 
 
 def _find_blob(elf: ElfFile) -> bytes | None:
-    blob = elf.section(".go.buildinfo", 64 << 10)
+    blob = elf.section(".go.buildinfo", _BLOB_SIZE)
     if blob is not None:
         return blob if blob.startswith(MAGIC) else None
-    # No section headers (rare): look for the magic in the first part of the file.
-    offset = 0
-    tail = b""
-    while offset < min(elf.size, _SCAN_LIMIT):
-        chunk = tail + elf.read_file(offset, _CHUNK)
-        at = chunk.find(MAGIC)
-        if at >= 0:
-            start = offset - len(tail) + at
-            return elf.read_file(start, 64 << 10)
-        tail = chunk[-len(MAGIC):]
-        offset += _CHUNK
-    return None
+    if elf.sections:
+        return None  # section headers without .go.buildinfo: not a Go 1.13+ binary
+    # Section headers stripped: like debug/buildinfo, look at the start of the data segment.
+    data = elf.first_data_segment()
+    if data is None:
+        return None
+    head = elf.read_file(data[0], min(data[1], _SEARCH))
+    at = head.find(MAGIC)
+    while at >= 0 and at % 16:
+        at = head.find(MAGIC, at + 1)
+    return elf.read_file(data[0] + at, _BLOB_SIZE) if at >= 0 else None
 
 
 def read_build_info(path: Path) -> BuildInfo | None:

@@ -13,6 +13,7 @@ from typing import BinaryIO
 ELF_MAGIC = b"\x7fELF"
 _PT_LOAD = 1
 _SHT_NOBITS = 8
+PF_X, PF_W = 0x1, 0x2
 
 
 class ElfError(ValueError):
@@ -25,6 +26,14 @@ class ElfFile:
     def __init__(self, f: BinaryIO, file_size: int) -> None:
         self._f = f
         self.size = file_size
+        self.sections: dict[str, tuple[int, int, int]] = {}  # name -> (addr, offset, size)
+        self.segments: list[tuple[int, int, int, int]] = []  # (vaddr, offset, filesz, flags)
+        try:
+            self._parse()
+        except struct.error as exc:
+            raise ElfError(f"elf: truncated header: {exc}") from exc
+
+    def _parse(self) -> None:
         ident = self._read(0, 64)
         if len(ident) < 52 or ident[:4] != ELF_MAGIC:
             raise ElfError("elf: not an ELF file")
@@ -38,18 +47,16 @@ class ElfFile:
         else:
             phoff, shoff = struct.unpack_from(e + "II", ident, 28)
             phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(e + "HHHHH", ident, 42)
-        self.sections: dict[str, tuple[int, int, int]] = {}  # name -> (addr, offset, size)
-        self.segments: list[tuple[int, int, int]] = []  # (vaddr, offset, filesz)
         if phnum and phentsize:
             raw = self._read(phoff, phentsize * phnum)
             for i in range(min(phnum, len(raw) // phentsize)):
                 base = i * phentsize
                 if self.is64:
-                    p_type, _, off, vaddr, _, filesz = struct.unpack_from(e + "IIQQQQ", raw, base)
+                    p_type, flags, off, vaddr, _, filesz = struct.unpack_from(e + "IIQQQQ", raw, base)
                 else:
-                    p_type, off, vaddr, _, filesz = struct.unpack_from(e + "IIIII", raw, base)
+                    p_type, off, vaddr, _, filesz, _, flags = struct.unpack_from(e + "IIIIIII", raw, base)
                 if p_type == _PT_LOAD:
-                    self.segments.append((vaddr, off, filesz))
+                    self.segments.append((vaddr, off, filesz, flags))
         if shnum and shentsize and shstrndx < shnum:
             self._read_sections(shoff, shentsize, shnum, shstrndx)
 
@@ -89,13 +96,20 @@ class ElfFile:
 
     def read_at(self, addr: int, size: int) -> bytes:
         """``size`` bytes at virtual address ``addr``, mapped through the loadable segments."""
-        for vaddr, off, filesz in self.segments:
+        for vaddr, off, filesz, _ in self.segments:
             if vaddr <= addr < vaddr + filesz:
                 return self._read(off + addr - vaddr, min(size, vaddr + filesz - addr))
         for vaddr, off, secsize in self.sections.values():
             if vaddr and vaddr <= addr < vaddr + secsize:
                 return self._read(off + addr - vaddr, min(size, vaddr + secsize - addr))
         raise ElfError(f"elf: address {addr:#x} is not mapped")
+
+    def first_data_segment(self) -> tuple[int, int] | None:
+        """(file offset, size) of the first loadable segment that is writable, not executable."""
+        for _, off, filesz, flags in self.segments:
+            if flags & (PF_X | PF_W) == PF_W:
+                return off, filesz
+        return None
 
     def read_file(self, offset: int, size: int) -> bytes:
         """``size`` bytes at file ``offset`` (fewer at the end of the file)."""

@@ -17,13 +17,21 @@ class RegistryError(ValueError):
 
 def _analysers() -> list[Analyser]:
     # Imported here so that importing the registry stays cheap and cycle-free.
-    from . import apk, dpkg, rpm
+    from . import apk, dotnet, dpkg, golang, java, node, php, python, rpm, ruby, rust
 
     return [
         dpkg.DpkgAnalyser(),
         apk.ApkAnalyser(),
         rpm.RpmAnalyser(),
         # language analysers are appended below this line
+        python.PythonAnalyser(),
+        node.NodeAnalyser(),
+        golang.GoBinaryAnalyser(),
+        java.JavaAnalyser(),
+        ruby.RubyAnalyser(),
+        php.PhpAnalyser(),
+        dotnet.DotnetAnalyser(),
+        rust.RustAnalyser(),
     ]
 
 

@@ -62,9 +62,16 @@ def _owned_paths(owned: dict[Source, dict[str, list[str]]], symlinks: dict[str, 
     return out
 
 
-def _lang_path(path: str) -> str:
-    # a package nested in an archive may be reported as "outer.jar!inner.jar"
-    return path.split("!", 1)[0]
+def _owned_by_os(path: str, owned: set[str], symlinks: dict[str, str], layers: Sequence[LayerAnalysis]) -> bool:
+    """Whether an OS package owns ``path``, or the archive file it is nested in.
+
+    Nested archive packages have paths like ``app.jar/BOOT-INF/lib/x.jar``; an
+    owned ancestor counts only if it is a file, since packages also own directories.
+    """
+    if path in owned or resolve(path, symlinks) in owned:
+        return True
+    return any((a in owned or resolve(a, symlinks) in owned) and any(a in la.paths for la in layers)
+               for a in ancestors(path))
 
 
 def compose(layers: Sequence[tuple[str, LayerAnalysis]]) -> Inventory:
@@ -88,13 +95,12 @@ def compose(layers: Sequence[tuple[str, LayerAnalysis]]) -> Inventory:
         present = {(p.ecosystem, p.name, p.version) for pkgs in packages.values() for p in pkgs}
         introduced = {key: introduced.get(key, index) for key in present}
     owned_paths = _owned_paths(owned, symlinks)
+    analyses = [layer for _, layer in layers]
     out: list[Package] = []
     for pkgs in packages.values():
         for pkg in pkgs:
-            if pkg.kind == "lang":
-                p = _lang_path(pkg.path)
-                if p in owned_paths or resolve(p, symlinks) in owned_paths:
-                    continue
+            if pkg.kind == "lang" and _owned_by_os(pkg.path, owned_paths, symlinks, analyses):
+                continue
             diff_id = layers[introduced[(pkg.ecosystem, pkg.name, pkg.version)]][0]
             pkg = msgspec.structs.replace(pkg, layer=diff_id)
             out.append(os_package(pkg, os_info) if pkg.kind == "os" else pkg)

@@ -9,6 +9,7 @@ with frames read back to back (zstd:chunked layers have many).
 from __future__ import annotations
 
 import gzip
+import io
 from typing import BinaryIO
 
 from .errors import LayerRefused
@@ -20,46 +21,77 @@ except ImportError:  # pragma: no cover - isal is a declared dependency
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+READ_BUFFER = 1024 * 1024
+SKIP_CHUNK = 1024 * 1024
 
 
-class _Prefixed:
-    """A reader that replays ``head`` before the rest of ``raw``."""
+class _Raw(io.RawIOBase):
+    """Adapts any object with ``read(n)`` to a raw stream, so that it can be buffered and peeked."""
 
-    def __init__(self, head: bytes, raw: BinaryIO) -> None:
-        self._head, self._raw = head, raw
-
-    def read(self, n: int = -1) -> bytes:
-        if not self._head:
-            return self._raw.read(n)
-        if n is None or n < 0:
-            data, self._head = self._head + self._raw.read(), b""
-            return data
-        data, self._head = self._head[:n], self._head[n:]
-        if len(data) < n:
-            data += self._raw.read(n - len(data))
-        return data
+    def __init__(self, src: BinaryIO) -> None:
+        self._src = src
 
     def readable(self) -> bool:
         return True
 
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._src.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
 
 class CountedReader:
-    """Counts uncompressed bytes read and refuses the layer past ``limit``."""
+    """A forward-only, counting view of the uncompressed tar.
+
+    ``tell`` and forward ``seek`` (skipping by reading) let ``tarfile`` use its
+    plain random-access mode, which copies far less than its stream mode.
+    Every byte read or skipped counts against ``limit``; past it the layer is refused.
+    """
 
     def __init__(self, raw: BinaryIO, limit: int) -> None:
         self._raw, self._limit = raw, limit
         self.count = 0
 
-    def read(self, n: int = -1) -> bytes:
-        data = self._raw.read(n)
-        self.count += len(data)
+    def _add(self, n: int) -> None:
+        self.count += n
         if self.count > self._limit:
             raise LayerRefused("layer_bytes", f"layer exceeds {self._limit} uncompressed bytes")
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = self._limit + 1 - self.count
+        data = self._raw.read(n)
+        self._add(len(data))
         return data
+
+    def tell(self) -> int:
+        return self.count
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            pos += self.count
+        elif whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("layers: layer streams cannot seek from the end")
+        if pos < self.count:
+            raise io.UnsupportedOperation("layers: layer streams cannot seek backwards")
+        while self.count < pos:
+            chunk = self._raw.read(min(pos - self.count, SKIP_CHUNK))
+            if not chunk:
+                break
+            self._add(len(chunk))
+        return self.count
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
 
 
 def sniff(head: bytes, media_type: str = "") -> str:
-    """``gzip``, ``zstd`` or ``tar`` from the first bytes; the media type decides only when too few bytes."""
+    """``gzip``, ``zstd``, ``tar`` (or ``empty``) from the first bytes; the media type decides only when too few."""
+    if not head:
+        return "empty"
     if head.startswith(GZIP_MAGIC):
         return "gzip"
     if head.startswith(ZSTD_MAGIC):
@@ -86,12 +118,11 @@ def open_zstd(raw: BinaryIO) -> BinaryIO:
 
 
 def open_layer(fileobj: BinaryIO, media_type: str = "", prefer_isal: bool = True) -> tuple[BinaryIO, str]:
-    """(uncompressed tar reader, detected compression) for a layer blob."""
-    head = fileobj.read(4)
-    compression = sniff(head, media_type)
-    raw = _Prefixed(head, fileobj)
+    """(uncompressed tar reader, detected compression) for a layer blob; ``empty`` for a 0-byte blob."""
+    raw = io.BufferedReader(_Raw(fileobj), READ_BUFFER)
+    compression = sniff(raw.peek(4)[:4], media_type)
     if compression == "gzip":
-        return open_gzip(raw, prefer_isal), compression  # type: ignore[arg-type]
+        return open_gzip(raw, prefer_isal), compression
     if compression == "zstd":
-        return open_zstd(raw), compression  # type: ignore[arg-type]
-    return raw, compression  # type: ignore[return-value]
+        return open_zstd(raw), compression
+    return raw, compression

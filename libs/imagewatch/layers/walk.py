@@ -1,6 +1,7 @@
 """One streaming pass over a layer tar: metadata, whiteouts, wanted files, optional callback.
 
-``walk_layer`` reads the (decompressed) tar once, front to back, never seeking.
+``walk_layer`` reads the (decompressed) tar once, front to back, never seeking
+backwards (``tarfile`` sees a forward-only stream that skips by reading).
 It records what a composition needs (non-directory paths, whiteouts, opaque
 directories, symlinks), extracts the files ``want`` asks for into ``dest``
 under flat generated names (so no archive path ever becomes a host path),
@@ -22,7 +23,6 @@ from .errors import LayerError, LayerRefused
 from .limits import LayerLimits
 from .paths import OPAQUE, WHITEOUT, link_target, normalise, parent, resolve
 
-TAR_BUFSIZE = 64 * 1024
 COPY_CHUNK = 1024 * 1024
 Want = Callable[[str, int], bool]
 
@@ -54,7 +54,7 @@ def _members(tf: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
             ti = tf.next()
         if ti is None:
             return
-        tf.members.clear()  # stream mode keeps every member otherwise
+        tf.members.clear()  # tarfile keeps every member otherwise
         yield ti
 
 
@@ -138,13 +138,10 @@ def walk_layer(
     stream, compression = open_layer(fileobj, media_type, prefer_isal)
     counted = CountedReader(stream, limits.max_layer_bytes)
     walk = LayerWalk(compression=compression)
-    try:
-        with _read_errors():
-            tf = tarfile.open(fileobj=counted, mode="r|", bufsize=TAR_BUFSIZE)  # type: ignore[call-overload]
-    except LayerError:
-        if counted.count == 0:
-            return walk  # an empty blob is an empty layer
-        raise
+    if compression == "empty":
+        return walk
+    with _read_errors():
+        tf = tarfile.open(fileobj=counted, mode="r:")  # type: ignore[call-overload]
     extracted = 0
     pending: list[tuple[str, str]] = []
     with tf:

@@ -60,11 +60,15 @@ def redact_url(url: str) -> str:
 
 
 def _scrub(text: str, url: str) -> str:
-    safe = redact_url(url)
-    parts = urlsplit(url)
-    for secret in (url, parts.path + (f"?{parts.query}" if parts.query else ""), parts.query, parts.path):
+    """``text`` with the URL, and its path and query wherever they appear alone, redacted."""
+    text = text.replace(url, redact_url(url))
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return text
+    for secret in (parts.path + (f"?{parts.query}" if parts.query else ""), parts.query, parts.path):
         if secret and secret != "/":
-            text = text.replace(secret, safe if secret == url else "/…")
+            text = text.replace(secret, "/…")
     return text
 
 

@@ -109,7 +109,11 @@ def load_config(section: Mapping[str, object]) -> NotifierConfig:
     """
     from .channels.registry import CHANNEL_KINDS
 
-    config = msgspec.convert(section, NotifierConfig, dec_hook=secret_dec_hook)
+    try:
+        config = msgspec.convert(section, NotifierConfig, dec_hook=secret_dec_hook)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        raise msgspec.ValidationError(text if text.startswith("notifier:") else f"notifier: {text}") from None
     for ch in config.channels:
         if ch.kind not in CHANNEL_KINDS:
             raise msgspec.ValidationError(

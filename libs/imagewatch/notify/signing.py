@@ -33,7 +33,9 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={signature(secret, t, body)}"
 
 
-def verify(secret: str, header: str, body: bytes, *, tolerance: int = DEFAULT_TOLERANCE, now: float | None = None) -> int:
+def verify(
+    secret: str, header: str, body: bytes, *, tolerance: int = DEFAULT_TOLERANCE, now: float | None = None
+) -> int:
     """Check a signature header; return its timestamp or raise ``SignatureError``.
 
     Accepts any of several ``v1=`` values (a sender rotating secrets may send two).

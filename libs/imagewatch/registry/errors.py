@@ -3,7 +3,7 @@
 One base class, one subclass per case a caller may want to treat differently::
 
     RegistryError
-    ├── InvalidReference        the reference string does not parse
+    ├── InvalidReference        a reference, digest or platform string does not parse
     ├── RegistryUnavailable     connection errors, timeouts, 5xx after the retries
     │   └── RateLimited         429 after the retries
     ├── AuthError
@@ -38,7 +38,7 @@ class RegistryError(Exception):
 
 
 class InvalidReference(RegistryError, ValueError):
-    """The image reference string does not parse."""
+    """A reference, digest or platform string does not parse (also a ValueError)."""
 
 
 class RegistryUnavailable(RegistryError):

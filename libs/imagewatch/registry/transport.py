@@ -37,8 +37,9 @@ class Transport:
 
     async def wait(self, attempt: int, after: float | None = None) -> None:
         """Sleep before retry number ``attempt``: ``after`` seconds or the backoff."""
-        limits = self.limits
-        await self.sleep(after if after is not None else backoff_delay(attempt, limits.backoff_base, limits.backoff_max))
+        if after is None:
+            after = backoff_delay(attempt, self.limits.backoff_base, self.limits.backoff_max)
+        await self.sleep(after)
 
     async def send(
         self, method: str, url: str, headers: Mapping[str, str], what: str

@@ -17,7 +17,6 @@ per vulnerability id with every affected component.
 from __future__ import annotations
 
 import json
-import uuid
 
 from ..models import Finding, Package
 from . import severity as sev
@@ -30,8 +29,7 @@ SCHEMA = "http://cyclonedx.org/schema/bom-1.5.schema.json"
 
 def serial_number(result: ScanResult) -> str:
     """``urn:uuid:`` stable for one image digest and creation time."""
-    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL,
-                                        f"imagewatch:{result.digest or result.reference}:{result.created_iso}"))
+    return f"urn:uuid:{result.document_uuid}"
 
 
 def _props(pairs: dict[str, object]) -> list[dict]:

@@ -6,6 +6,7 @@ the renderers, filters and suppressions are pure functions over it.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -65,6 +66,12 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
         if created.tzinfo is None:
             created = created.replace(tzinfo=timezone.utc)
         return created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def document_uuid(self) -> uuid.UUID:
+        """A UUID fixed by image digest (or reference) and creation time, for SBOM identifiers."""
+        key = f"imagewatch:{self.digest or self.reference}:{self.created_iso}"
+        return uuid.uuid5(uuid.NAMESPACE_URL, key)
 
     @property
     def name(self) -> str:

@@ -26,7 +26,7 @@ def level(severity: str) -> str:
 
 
 def _location(path: str, line: int, message: str) -> dict:
-    uri = quote(path.lstrip("/"), safe="/:@._-~+") or "image"
+    uri = quote(path.lstrip("/"), safe="/@._-~+") or "image"
     return {
         "physicalLocation": {
             "artifactLocation": {"uri": uri, "uriBaseId": "ROOTPATH"},

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 
 from ..models import Package
 from .licenses import spdx_expression
@@ -25,8 +24,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
 def document_namespace(result: ScanResult) -> str:
     """A URI unique per image digest and creation time, as SPDX asks."""
-    key = uuid.uuid5(uuid.NAMESPACE_URL, f"imagewatch:{result.digest or result.reference}:{result.created_iso}")
-    return f"{NAMESPACE_BASE}/{_UNSAFE.sub('-', result.name).strip('-') or 'image'}-{key}"
+    name = _UNSAFE.sub("-", result.name).strip("-") or "image"
+    return f"{NAMESPACE_BASE}/{name}-{result.document_uuid}"
 
 
 def _spdx_id(kind: str, text: str) -> str:
@@ -79,7 +78,8 @@ def spdx_dict(result: ScanResult) -> dict:
         "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
         "licenseConcluded": "NOASSERTION", "licenseDeclared": "NOASSERTION",
         "copyrightText": "NOASSERTION", "primaryPackagePurpose": "CONTAINER",
-        "comment": f"reference: {result.reference}" + (f"; platform: {result.platform}" if result.platform else ""),
+        "comment": f"reference: {result.reference}"
+        + (f"; platform: {result.platform}" if result.platform else ""),
     }
     if purl := image_purl(result.reference, result.digest, result.platform):
         image["externalRefs"] = [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
@@ -92,7 +92,7 @@ def spdx_dict(result: ScanResult) -> dict:
         packages.append({
             "SPDXID": os_id, "name": result.os.id, "versionInfo": result.os.version_id or "NOASSERTION",
             "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
-            "primaryPackagePurpose": "OPERATING-SYSTEM",
+            "primaryPackagePurpose": "OPERATING_SYSTEM",
         })
         relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
                               "relatedSpdxElement": os_id})

@@ -8,7 +8,9 @@ column widths never count escape codes.
 
 from __future__ import annotations
 
+import posixpath
 import unicodedata
+from collections import Counter
 
 from ..models import Finding, SecretFinding
 from . import severity as sev
@@ -65,11 +67,23 @@ def _vuln_id(f: Finding) -> str:
     return f.advisory_id if cve in (None, f.advisory_id) else f"{f.advisory_id} ({cve})"
 
 
+def _library(f: Finding, ambiguous: bool) -> str:
+    # The same package twice in one target (two venvs): say which file each row is about.
+    if not (ambiguous and f.path):
+        return f.package
+    where = posixpath.dirname(f.path)
+    if where.endswith((".dist-info", ".egg-info")) or posixpath.basename(where) == f.package:
+        where = posixpath.dirname(where)
+    return f"{f.package} ({where if len(where) <= 40 else '…' + where[-39:]})"
+
+
 def _vuln_rows(t: Target) -> tuple[list[str], list[list[str]], list[str]]:
     header = ["Package" if t.cls == "os-pkgs" else "Library", "Vulnerability", "Severity",
               "Installed", "Fixed", "Title"]
-    ordered = sorted(t.findings, key=lambda f: (f.package, -sev.rank(f.severity), f.advisory_id))
-    rows = [[f.package, _vuln_id(f), f.severity.upper(), f.version,
+    ordered = sorted(t.findings, key=lambda f: (f.package, -sev.rank(f.severity), f.advisory_id, f.path))
+    seen = Counter((f.package, f.version, f.advisory_id) for f in ordered)
+    rows = [[_library(f, seen[(f.package, f.version, f.advisory_id)] > 1), _vuln_id(f),
+             f.severity.upper(), f.version,
              ", ".join(f.fixed_versions), _clip(f.summary)] for f in ordered]
     return header, rows, [f.severity for f in ordered]
 
@@ -104,8 +118,7 @@ def _section(t: Target, color: bool) -> list[str]:
         out.append(f"Suppressed: {len(t.suppressed)} (see --format json)")
     if rows:
         out.append("")
-        out += _grid(header, rows, [sev_name if color else None for sev_name in
-                                   (_COLORS.get(s) for s in severities)])
+        out += _grid(header, rows, [_COLORS.get(s) if color else None for s in severities])
     return out
 
 
@@ -115,8 +128,7 @@ def render_table(result: ScanResult, *, color: bool = False) -> str:
     if result.os is not None:
         lines.append(f"OS: {result.os.pretty_name or (result.os.id + ' ' + result.os.version_id)}")
     lines.append(f"Packages: {len(result.packages)}")
-    targets = build_targets(result)
-    for t in targets:
+    for t in build_targets(result):
         lines += _section(t, color)
     return "\n".join(lines) + "\n"
 

@@ -139,7 +139,10 @@ def load_vex(path: str | Path) -> VexDoc:
 
 
 def purl_matches(pattern: str, purl: str) -> bool:
-    """True when ``purl`` is the package ``pattern`` names (pattern's version optional; qualifiers ignored)."""
+    """True when ``purl`` is the package ``pattern`` names.
+
+    The pattern's version is optional; qualifiers are ignored on both sides.
+    """
     if not pattern.startswith("pkg:") or not purl.startswith("pkg:"):
         return False
     try:

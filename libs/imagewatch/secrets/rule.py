@@ -24,7 +24,8 @@ class Rule:
     used instead of the keywords by the Hyperscan engine: every real match must
     contain an anchor hit. ``generic`` rules (keyword plus free-form value) drop
     placeholder values; specific rules (a provider's exact token format) keep
-    them at severity ``info``. ``allow`` patterns drop a value for this rule
+    them at severity ``info``; ``placeholders=False`` turns that heuristic off
+(private keys, whose base64 bodies hold long runs). ``allow`` patterns drop a value for this rule
     only. ``validator`` names a check in ``validators.py``. ``window`` is how many
     bytes after the line start a multi-line match may span (private keys).
     """
@@ -41,6 +42,7 @@ class Rule:
     anchor: str | None = None
     validator: str | None = None
     window: int = 0
+    placeholders: bool = True
     remediation: str = ""
 
 

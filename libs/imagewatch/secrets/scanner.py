@@ -70,6 +70,10 @@ class Scanner:
         self.engine = self._prefilter.name
         self.stats = ScanStats()
 
+    def fingerprint(self, raw: bytes) -> str:
+        """HMAC-SHA256 of ``raw`` under this scanner's key (for config values)."""
+        return fingerprint(self._key, raw)
+
     def scan(self, path: str, data: bytes) -> list[SecretFinding]:
         """Scan one file's bytes; skip (and count) binary and oversized files."""
         if len(data) > self.max_size:
@@ -123,7 +127,7 @@ class Scanner:
         if rule.entropy is not None and shannon_entropy(value) < rule.entropy:
             return None
         severity = rule.severity
-        if is_placeholder(value):
+        if rule.placeholders and is_placeholder(value):
             if rule.generic:
                 return None
             severity = "info"

@@ -1,4 +1,7 @@
-"""Debian/Ubuntu package versions: ``[epoch:]upstream[-revision]``, with ``~`` sorting before everything, even the end of the string, as in dpkg's verrevcmp; via ``univers`` (a port of python-debian)."""
+"""Debian/Ubuntu package versions: ``[epoch:]upstream[-revision]``, with ``~`` sorting
+before everything, even the end of the string, as in dpkg's verrevcmp; via ``univers``
+(a port of python-debian).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Maven ComparableVersion rules (qualifier order alpha < beta < milestone < rc = cr < snapshot < "" = ga = final < sp; trailing zeros ignored), as ported by ``univers`` from Maven's own class."""
+"""Maven ComparableVersion rules (qualifier order alpha < beta < milestone < rc = cr <
+snapshot < "" = ga = final < sp; trailing zeros ignored), as ported by ``univers`` from
+Maven's own class.
+"""
 
 from __future__ import annotations
 

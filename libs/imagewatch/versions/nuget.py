@@ -1,4 +1,6 @@
-"""NuGet versions (SemVer 2 plus a fourth number; case-insensitive pre-release labels; ``1.0.0.0 == 1.0.0``), via ``univers``."""
+"""NuGet versions (SemVer 2 plus a fourth number; case-insensitive pre-release labels;
+``1.0.0.0 == 1.0.0``), via ``univers``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""RPM versions ``[epoch:]version[-release]`` ordered by rpmvercmp: ``~`` before everything, ``^`` after the end but before any other character; via ``univers`` (a port of rpm's own rpmvercmp)."""
+"""RPM versions ``[epoch:]version[-release]`` ordered by rpmvercmp: ``~`` before
+everything, ``^`` after the end but before any other character; via ``univers`` (a port
+of rpm's own rpmvercmp).
+"""
 
 from __future__ import annotations
 

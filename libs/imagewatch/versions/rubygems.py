@@ -1,4 +1,6 @@
-"""RubyGems ``Gem::Version`` ordering (a letter segment makes a pre-release; ``1.0 == 1.0.0``), as ported by ``univers`` from RubyGems itself."""
+"""RubyGems ``Gem::Version`` ordering (a letter segment makes a pre-release; ``1.0 ==
+1.0.0``), as ported by ``univers`` from RubyGems itself.
+"""
 
 from __future__ import annotations
 

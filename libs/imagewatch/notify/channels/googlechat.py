@@ -36,7 +36,8 @@ HTML = w.Markup(escape=escape, bold=lambda s: f"<b>{s}</b>", code=lambda s: s)
 
 
 def _fact(label: str, text: str) -> dict:
-    return {"decoratedText": {"topLabel": truncate(label, 100), "text": truncate(escape(text), MAX_TEXT), "wrapText": True}}
+    text = truncate(escape(text), MAX_TEXT)
+    return {"decoratedText": {"topLabel": truncate(label, 100), "text": text, "wrapText": True}}
 
 
 def _line(text: str) -> dict:
@@ -46,7 +47,7 @@ def _line(text: str) -> dict:
 def _list_section(heading: str, lines: list[str]) -> list[dict]:
     if not lines:
         return []
-    section: dict = {"header": heading, "widgets": [_line(l) for l in lines]}
+    section: dict = {"header": heading, "widgets": [_line(text) for text in lines]}
     if len(lines) > UNCOLLAPSED:
         section |= {"collapsible": True, "uncollapsibleWidgetsCount": UNCOLLAPSED}
     return [section]
@@ -57,7 +58,8 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
     img = alert.image
     facts = [
         _fact("Image", (f"{img.registry}/" if img.registry else "") + img.name),
-        _fact("Digest" + (" · platform" if img.platform else ""), img.short_digest + (f" · {img.platform}" if img.platform else "")),
+        _fact("Digest", img.short_digest),
+        *([_fact("Platform", img.platform)] if img.platform else []),
         _fact("Why", w.reason_text(alert)),
         _fact("Found", w.counts_text(alert)),
         _fact("New", w.new_text(alert)),
@@ -72,7 +74,8 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
     if shown.omitted:
         closing.append(_line(f"<i>{escape(more_text(shown))}</i>"))
     if alert.api_url:
-        closing.append({"buttonList": {"buttons": [{"text": "Full report", "onClick": {"openLink": {"url": alert.api_url}}}]}})
+        button = {"text": "Full report", "onClick": {"openLink": {"url": alert.api_url}}}
+        closing.append({"buttonList": {"buttons": [button]}})
     if closing:
         sections.append({"widgets": closing})
     card = {

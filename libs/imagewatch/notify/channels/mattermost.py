@@ -84,7 +84,9 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
         fields.append({"short": True, "title": "Misconfigurations", "value": str(len(alert.misconfigurations))})
     return {
         "text": truncate(build_text(alert, shown), MAX_TEXT),
-        "attachments": [{"fallback": w.fallback_text(alert), "color": f"#{w.severity_color(alert):06x}", "fields": fields}],
+        "attachments": [
+            {"fallback": w.fallback_text(alert), "color": f"#{w.severity_color(alert):06x}", "fields": fields}
+        ],
     }
 
 

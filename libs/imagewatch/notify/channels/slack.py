@@ -80,7 +80,8 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
     if alert.api_url:
         footer.append(f"<{alert.api_url}|Full report>")
     if footer:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(" · ".join(footer), MAX_SECTION)}]})
+        element = {"type": "mrkdwn", "text": truncate(" · ".join(footer), MAX_SECTION)}
+        blocks.append({"type": "context", "elements": [element]})
     return {"text": truncate(escape(w.fallback_text(alert)), MAX_FALLBACK), "blocks": blocks}
 
 

@@ -25,6 +25,7 @@ from .fitting import Shown, fit, more_text, take, total_items, truncate
 
 MAX_BYTES = 26_000
 CARD_VERSION = "1.4"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_TEXT = 2000
 
 _ENCODER = msgspec.json.Encoder()
@@ -38,7 +39,8 @@ def _text(text: str, **style: object) -> dict:
 def _list(heading: str, lines: list[str]) -> list[dict]:
     if not lines:
         return []
-    return [_text(heading, weight="Bolder", separator=True, spacing="Medium"), *(_text(l, spacing="Small") for l in lines)]
+    head = _text(heading, weight="Bolder", separator=True, spacing="Medium")
+    return [head, *(_text(line, spacing="Small") for line in lines)]
 
 
 def build_card(alert: Alert, shown: Shown) -> dict:
@@ -78,7 +80,7 @@ def build_card(alert: Alert, shown: Shown) -> dict:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Full report", "url": alert.api_url}]
     return {
         "type": "message",
-        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}],
+        "attachments": [{"contentType": CONTENT_TYPE, "contentUrl": None, "content": card}],
     }
 
 

@@ -134,7 +134,8 @@ def secret_line(s: AlertSecret, m: Markup) -> str:
 
 def misconfiguration_line(c: AlertMisconfiguration, m: Markup) -> str:
     """One line for one misconfiguration."""
-    text = f"{SEVERITY_EMOJI[c.severity]} {m.bold(m.escape(c.title or c.rule_id))} {m.code(m.escape(location(c.path, c.line)))}"
+    where = m.code(m.escape(location(c.path, c.line)))
+    text = f"{SEVERITY_EMOJI[c.severity]} {m.bold(m.escape(c.title or c.rule_id))} {where}"
     if c.remediation:
         text += f" · {m.escape(truncate(c.remediation, 200))}"
     return truncate(text, MAX_LINE)
