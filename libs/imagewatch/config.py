@@ -147,6 +147,32 @@ class NotifierConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     timeout: float = 15.0
 
 
+class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The admission policy of ``POST /v1/admission`` (see docs/architecture.md).
+
+    Images never scanned are denied (``deny_unscanned``) or allowed with a
+    warning. Images with findings at or above ``severity_threshold`` (only
+    fixable ones when ``only_fixable``) are denied. ``exempt_namespaces`` and
+    ``exempt_repositories`` are globs; the latter match the normalised
+    ``registry/repository`` (``docker.io/library/nginx``). A tag the database
+    does not know is resolved at its registry within ``resolve_timeout`` seconds.
+    """
+
+    deny_unscanned: bool = True
+    severity_threshold: str = "critical"
+    only_fixable: bool = False
+    exempt_namespaces: list[str] = msgspec.field(default_factory=lambda: ["kube-system"])
+    exempt_repositories: list[str] = []
+    default_platform: str = "linux/amd64"
+    resolve_timeout: float = 3.0
+
+    def __post_init__(self) -> None:
+        from .models import SEVERITY_ORDER
+
+        if self.severity_threshold not in SEVERITY_ORDER:
+            raise ValueError(f"admission.severity_threshold: expected one of {', '.join(SEVERITY_ORDER)}")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Logging: ``json`` lines, ``console``, or ``auto`` (console on a terminal)."""
 
@@ -169,6 +195,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     matcher: MatcherConfig = msgspec.field(default_factory=MatcherConfig)
     updater: UpdaterConfig = msgspec.field(default_factory=UpdaterConfig)
     notifier: NotifierConfig = msgspec.field(default_factory=NotifierConfig)
+    admission: AdmissionConfig = msgspec.field(default_factory=AdmissionConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     def __repr__(self) -> str:

@@ -26,7 +26,14 @@ SERVICES = ("api", "fetcher", "inventory", "secrets", "matcher", "notifier", "up
 def _available_services() -> list[str]:
     import importlib.util
 
-    return [s for s in SERVICES if importlib.util.find_spec(f"imagewatch_services.{s}.main") is not None]
+    found = []
+    for name in SERVICES:
+        try:
+            if importlib.util.find_spec(f"imagewatch_services.{name}.main") is not None:
+                found.append(name)
+        except ModuleNotFoundError:
+            continue
+    return found
 
 
 def run_up(data: str | None = None) -> int:
@@ -35,8 +42,15 @@ def run_up(data: str | None = None) -> int:
         os.environ["IMAGEWATCH_DATA_DIR"] = data
     config = load_config()
     root = data_dir(config)
-    env = dict(os.environ, IMAGEWATCH_DATA_DIR=str(root))
     started: list = []
+    try:
+        return _run(config, root, started)
+    finally:
+        _stop_servers(started)
+
+
+def _run(config, root: Path, started: list) -> int:
+    env = dict(os.environ, IMAGEWATCH_DATA_DIR=str(root))
     if not os.environ.get("IMAGEWATCH_NATS_URL"):
         nats = EmbeddedNats(root / "nats", port=4222 if not port_open(4222) else None).start()
         started.append(nats)
@@ -51,7 +65,6 @@ def run_up(data: str | None = None) -> int:
     port = config.api.port
     if port_open(port):
         print(f"imagewatch: port {port} is busy; set IMAGEWATCH_API_PORT", file=sys.stderr)
-        _stop_servers(started)
         return 2
 
     procs: dict[str, subprocess.Popen] = {}
@@ -105,7 +118,6 @@ Press Ctrl-C to stop.
             proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             proc.kill()
-    _stop_servers(started)
     print("imagewatch stopped", flush=True)
     return 0
 

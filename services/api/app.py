@@ -7,7 +7,8 @@ from aiohttp import web
 from imagewatch.config import webhook_token
 from imagewatch.runner import ServiceContext, health_routes
 
-from . import events, images
+from . import events, images, notifications
+from . import packages as image_packages
 from .keys import CTX, MAX_BODY, TOKEN
 
 
@@ -36,5 +37,8 @@ def build_app(ctx: ServiceContext) -> web.Application:
         web.post("/v1/scans", events.request_scan),
         web.get("/v1/images", images.list_images),
         web.get("/v1/images/{digest}", images.get_image),
+        web.get("/v1/images/{digest}/packages", image_packages.list_packages),
+        web.get("/v1/images/{digest}/sbom", image_packages.get_sbom),
+        web.get("/v1/notifications", notifications.list_notifications),
     ])
     return app

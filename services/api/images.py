@@ -6,6 +6,7 @@ from aiohttp import web
 
 from imagewatch.store import images as store
 
+from . import pagination
 from .keys import CTX
 
 
@@ -18,15 +19,16 @@ def _limit(request: web.Request) -> int:
 
 
 async def list_images(request: web.Request) -> web.Response:
-    """``GET /v1/images[?repository=&tag=&limit=&cursor=]``."""
+    """``GET /v1/images[?repository=&tag=&severity=&fixable=&since=&limit=&cursor=]``."""
     limit = _limit(request)
+    severity, fixable = pagination.severity_param(request), pagination.bool_param(request, "fixable")
+    since = pagination.time_param(request, "since")
     async with request.app[CTX].pool.acquire() as conn:
         items = await store.list_images(
             conn, repository=request.query.get("repository") or None,
             tag=request.query.get("tag") or None, limit=limit,
-            after=request.query.get("cursor") or None)
-    cursor = items[-1]["digest"] if len(items) == limit else None
-    return web.json_response({"items": items, "next_cursor": cursor})
+            after=request.query.get("cursor") or None, severity=severity, fixable=fixable, since=since)
+    return web.json_response(pagination.page(items, limit, lambda item: item["digest"]))
 
 
 async def get_image(request: web.Request) -> web.Response:

@@ -40,6 +40,7 @@ GENERIC_ALLOW = (
     r"^[./~]|^[A-Za-z]:\\",  # paths
     r"^(?:https?|file)://",
     r"^[0-9.\-:]+$",  # numbers, versions, dates, times
+    r"^\d{2,5}/",  # host:port/path
     r"^(?:sha\d+|md5)[-:]",  # hashes and integrity strings
     rf"^{UUID}$",  # identifiers far more often than credentials
 )
@@ -51,8 +52,11 @@ def generic(id: str, title: str, key: str, keywords: tuple[str, ...], min_len: i
     """A keyword-assignment rule with an entropy floor and placeholder filtering."""
     return Rule(
         id=id, title=title, severity="medium", keywords=keywords,
-        pattern=rf"(?i){key}[\w\-.]{{0,24}}?{ASSIGN}(?P<secret>{GENERIC_VALUE % min_len}){GENERIC_END}",
-        anchor=rf"(?i){key}[\w\-.]{{0,24}}[\"']?\s{{0,5}}(?::=|=>|:|=)",
+        pattern=rf"(?i)(?<![/.]){key}[\w\-]{{0,24}}?{ASSIGN}(?P<secret>{GENERIC_VALUE % min_len}){GENERIC_END}",
+        # The anchor already demands min_len value characters with no template
+        # sigil or dot, so `${VAR}` and `self.call()` lines never reach Python
+        # (a dotted value is then only found if its head is dot-free).
+        anchor=rf"(?i){key}[\w\-]{{0,24}}{ASSIGN}[^\s\"'`;,<>(){{}}\[\]\\|$%.]{{{min_len}}}",
         entropy=entropy, allow=GENERIC_ALLOW, generic=True,
         remediation="Move the value out of the image into a secret store or runtime injection, and rotate it.",
     )
@@ -305,7 +309,8 @@ RULES: tuple[Rule, ...] = (
     Rule("postman-api-key", "Postman API key", "high", ("pmak-",), tok(r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}")),
     Rule("linear-api-key", "Linear API key", "high", ("lin_api_",), tok(r"lin_api_[A-Za-z0-9]{40}")),
     Rule("notion-token", "Notion integration token", "high", ("ntn_", "secret_"),
-         tok(r"(?:ntn_[0-9]{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43})", lb=LBT)),
+         tok(r"(?:ntn_[0-9]{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43})", lb=LBT),
+         anchor=r"(?:ntn_[0-9]{11}|secret_[A-Za-z0-9]{43})"),
     Rule("contentful-token", "Contentful personal access token", "high", ("cfpat-",), tok(r"CFPAT-[A-Za-z0-9_\-]{43}", rb=RBT)),
     Rule("asana-token", "Asana personal access token", "high", ("asana",),
          keyed(r"asana", r"[0-9]/[0-9]{10,16}(?:/[0-9]{10,16})?:[A-Za-z0-9]{32}", rb=RB)),

@@ -92,3 +92,77 @@ async def findings_by_id(conn: asyncpg.Connection, vuln_id: str, limit: int = 50
     )
     return [{"image_digest": r["image_digest"], "repositories": sorted(r["repositories"]),
              "first_seen": r["first_seen"].isoformat(), "finding": r["finding"]} for r in rows]
+
+
+async def lock_image(conn: asyncpg.Connection, digest: str) -> None:
+    """Serialise matching of one image until the current transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matcher'), hashtext($1))", digest)
+
+
+async def tag_previous(conn: asyncpg.Connection, *, registry: str, repository: str, tag: str,
+                       digest: str) -> list[tuple[str, str, str | None]]:
+    """(registry, platform, previous digest) of each tag entry where the tag points at ``digest`` now.
+
+    An empty ``registry`` matches any registry.
+    """
+    rows = await conn.fetch(
+        """SELECT registry, platform, previous_digest FROM image_tags
+           WHERE ($1 = '' OR registry = $1) AND repository = $2 AND tag = $3 AND digest = $4
+           ORDER BY registry, platform""",
+        registry, repository, tag, digest,
+    )
+    return [(r["registry"], r["platform"], r["previous_digest"]) for r in rows]
+
+
+async def image_targets(conn: asyncpg.Connection, digest: str) -> list[tuple[str, str, str]]:
+    """(registry, repository, tag) of every tag pointing at the image now, else its repositories untagged."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT registry, repository, tag FROM image_tags WHERE digest = $1 ORDER BY 1, 2, 3", digest)
+    if not rows:
+        rows = await conn.fetch(
+            "SELECT registry, repository, '' AS tag FROM image_repositories WHERE digest = $1 ORDER BY 1, 2",
+            digest)
+    return [(r["registry"], r["repository"], r["tag"]) for r in rows]
+
+
+async def rematch_result(conn: asyncpg.Connection, update_id: str, digest: str) -> list[str] | None:
+    """The new ids an advisory update already produced for an image, or None when not re-matched yet."""
+    value = await conn.fetchval(
+        "SELECT new_ids FROM matcher_rematches WHERE update_id = $1 AND image_digest = $2", update_id, digest)
+    return None if value is None else list(value)
+
+
+async def record_rematch(conn: asyncpg.Connection, update_id: str, digest: str, new_ids: list[str]) -> None:
+    """Remember that ``update_id`` re-matched the image and what it found new."""
+    await conn.execute(
+        """INSERT INTO matcher_rematches (update_id, image_digest, new_ids) VALUES ($1, $2, $3)
+           ON CONFLICT (update_id, image_digest) DO NOTHING""",
+        update_id, digest, new_ids,
+    )
+
+
+async def images_with_vulnerability(conn: asyncpg.Connection, vuln_id: str, limit: int = 100,
+                                    after: str | None = None) -> list[dict[str, Any]]:
+    """Images with a finding known under ``vuln_id`` (any of its ids), with repositories, tags, packages.
+
+    Ordered by digest; ``after`` is a digest cursor.
+    """
+    rows = await conn.fetch(
+        """SELECT f.image_digest, i.platform, min(f.first_seen) AS first_seen,
+                  array_agg(DISTINCT f.finding::text) AS findings,
+                  (SELECT coalesce(array_agg(r.registry || '/' || r.repository ORDER BY 1), '{}')
+                     FROM image_repositories r WHERE r.digest = f.image_digest) AS repositories,
+                  (SELECT coalesce(array_agg(t.registry || '/' || t.repository || ':' || t.tag ORDER BY 1), '{}')
+                     FROM image_tags t WHERE t.digest = f.image_digest) AS tags
+           FROM findings f JOIN images i ON i.digest = f.image_digest
+           WHERE $1 = ANY(f.ids) AND ($3::text IS NULL OR f.image_digest > $3)
+           GROUP BY f.image_digest, i.platform
+           ORDER BY f.image_digest LIMIT $2""",
+        vuln_id, limit, after,
+    )
+    dec = msgspec.json.Decoder(Finding)
+    return [{"digest": r["image_digest"], "platform": r["platform"],
+             "repositories": list(r["repositories"]), "tags": list(r["tags"]),
+             "first_seen": r["first_seen"].isoformat(),
+             "findings": sorted((dec.decode(f) for f in r["findings"]), key=lambda f: (f.package, f.version))}
+            for r in rows]

@@ -6,6 +6,7 @@ repeats no visible effect.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -147,8 +148,14 @@ async def stages_of(conn: asyncpg.Connection, digest: str) -> dict[str, dict[str
 
 
 async def list_images(conn: asyncpg.Connection, repository: str | None = None, tag: str | None = None,
-                      limit: int = 100, after: str | None = None) -> list[dict[str, Any]]:
-    """Images (newest first), optionally of one repository/tag; ``after`` is a digest cursor."""
+                      limit: int = 100, after: str | None = None, *, severity: list[str] | None = None,
+                      fixable: bool | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Images in digest order, optionally filtered; ``after`` is a digest cursor.
+
+    ``severity`` and ``fixable`` keep images having at least one finding of
+    those severities / with (or without) a fixed version; ``since`` keeps
+    images first seen at or after that time.
+    """
     rows = await conn.fetch(
         """SELECT i.digest, i.media_type, i.platform, i.index_digest, i.first_seen, i.last_seen,
                   array_agg(DISTINCT r.registry || '/' || r.repository) AS repositories,
@@ -159,10 +166,15 @@ async def list_images(conn: asyncpg.Connection, repository: str | None = None, t
            WHERE ($1::text IS NULL OR r.repository = $1 OR r.registry || '/' || r.repository = $1)
              AND ($2::text IS NULL OR t.tag = $2)
              AND ($3::text IS NULL OR i.digest > $3)
+             AND ($5::timestamptz IS NULL OR i.first_seen >= $5)
+             AND (($6::text[] IS NULL AND $7::bool IS NULL) OR EXISTS (
+                   SELECT 1 FROM findings f WHERE f.image_digest = i.digest
+                     AND ($6::text[] IS NULL OR f.severity = ANY($6::text[]))
+                     AND ($7::bool IS NULL OR (cardinality(f.fixed_versions) > 0) = $7)))
            GROUP BY i.digest
            ORDER BY i.digest
            LIMIT $4""",
-        repository, tag, after, limit,
+        repository, tag, after, limit, since, severity, fixable,
     )
     return [
         {"digest": r["digest"], "media_type": r["media_type"], "platform": r["platform"],
@@ -199,3 +211,51 @@ async def get_image(conn: asyncpg.Connection, digest: str) -> dict[str, Any] | N
                     "size": r["size"], "media_type": r["media_type"]} for r in layers],
         "stages": await stages_of(conn, digest),
     }
+
+
+_PLATFORM_MATCH = "(platform = $P OR platform LIKE $P || '/%' OR platform = '')"
+_PLATFORM_RANK = "(platform = $P) DESC, (platform LIKE $P || '/%') DESC"
+
+
+async def resolve_tag(conn: asyncpg.Connection, registry: str, repository: str, tag: str,
+                      platform: str) -> str | None:
+    """The digest a tag currently points at for ``platform`` (``os/arch``), if scanned."""
+    where = _PLATFORM_MATCH.replace("$P", "$4")
+    order = _PLATFORM_RANK.replace("$P", "$4")
+    return await conn.fetchval(
+        f"""SELECT digest FROM image_tags WHERE registry = $1 AND repository = $2 AND tag = $3
+              AND {where} ORDER BY {order} LIMIT 1""",
+        registry, repository, tag, platform,
+    )
+
+
+async def resolve_digest(conn: asyncpg.Connection, digest: str, platform: str) -> str | None:
+    """The known platform image for ``digest``: itself, or the ``platform`` child of an index."""
+    where = _PLATFORM_MATCH.replace("$P", "$2")
+    order = _PLATFORM_RANK.replace("$P", "$2")
+    return await conn.fetchval(
+        f"""SELECT digest FROM images WHERE digest = $1 OR (index_digest = $1 AND {where})
+            ORDER BY digest = $1 DESC, {order} LIMIT 1""",
+        digest, platform,
+    )
+
+
+async def scan_summary(conn: asyncpg.Connection, digests: list[str]) -> dict[str, dict[str, Any]]:
+    """Per known image: the matcher's state and reason, finding counts by severity, and fixable counts."""
+    rows = await conn.fetch(
+        """SELECT i.digest, s.state, s.reason,
+                  coalesce(jsonb_object_agg(f.severity, f.n) FILTER (WHERE f.severity IS NOT NULL), '{}') AS counts,
+                  coalesce(jsonb_object_agg(f.severity, f.fixable) FILTER (WHERE f.severity IS NOT NULL), '{}')
+                    AS fixable
+           FROM images i
+           LEFT JOIN scan_stages s ON s.image_digest = i.digest AND s.stage = 'matcher'
+           LEFT JOIN (SELECT image_digest, severity, count(*) AS n,
+                             count(*) FILTER (WHERE cardinality(fixed_versions) > 0) AS fixable
+                      FROM findings WHERE image_digest = ANY($1::text[])
+                      GROUP BY image_digest, severity) f ON f.image_digest = i.digest
+           WHERE i.digest = ANY($1::text[])
+           GROUP BY i.digest, s.state, s.reason""",
+        digests,
+    )
+    return {r["digest"]: {"matcher": r["state"] or "pending", "reason": r["reason"],
+                          "counts": dict(r["counts"]), "fixable": dict(r["fixable"])} for r in rows}

@@ -36,6 +36,16 @@ async def put_layer_result(conn: asyncpg.Connection, diff_id: str, analyser: str
     )
 
 
+async def put_layer_results(conn: asyncpg.Connection, diff_id: str,
+                            results: list[tuple[str, int, object]]) -> None:
+    """Cache several (analyser, version, result) of one layer in one round trip (idempotent)."""
+    await conn.executemany(
+        """INSERT INTO layer_results (diff_id, analyser, version, result) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (diff_id, analyser, version) DO UPDATE SET result = EXCLUDED.result""",
+        [(diff_id, name, version, _to_json(result)) for name, version, result in results],
+    )
+
+
 async def record_layer_error(conn: asyncpg.Connection, diff_id: str, stage: str, reason: str) -> None:
     """Why a layer was refused (tar bomb, path escape, corrupt compression)."""
     await conn.execute(
@@ -64,6 +74,26 @@ async def image_packages(conn: asyncpg.Connection, digest: str) -> list[Package]
     rows = await conn.fetch(
         "SELECT package FROM image_packages WHERE image_digest = $1 ORDER BY position", digest)
     return [msgspec.convert(r["package"], Package) for r in rows]
+
+
+async def list_image_packages(conn: asyncpg.Connection, digest: str, *, ecosystem: str | None = None,
+                              name: str | None = None, limit: int = 100,
+                              after: int | None = None) -> list[tuple[int, Package]]:
+    """A page of an image's packages as (position, package), in stored order.
+
+    ``ecosystem`` matches case-insensitively and ignores a ``:release`` suffix;
+    ``name`` matches exactly; ``after`` is the position of the previous page's last row.
+    """
+    rows = await conn.fetch(
+        """SELECT position, package FROM image_packages
+           WHERE image_digest = $1
+             AND ($2::text IS NULL OR lower(ecosystem) = lower($2))
+             AND ($3::text IS NULL OR name = $3)
+             AND ($4::int IS NULL OR position > $4)
+           ORDER BY position LIMIT $5""",
+        digest, ecosystem.split(":", 1)[0] if ecosystem else None, name, after, limit,
+    )
+    return [(r["position"], msgspec.convert(r["package"], Package)) for r in rows]
 
 
 async def image_os(conn: asyncpg.Connection, digest: str) -> OSInfo | None:

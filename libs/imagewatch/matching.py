@@ -1,0 +1,61 @@
+"""Match an image's packages against the advisory store, and compare two finding lists.
+
+Shared by the matcher service and the one-shot ``imagewatch scan``: packages
+are grouped by the ecosystem they are looked up in (``Alpine:v3.19`` for OS
+packages of a known distribution, ``PyPI`` ...), so the store is asked once per
+ecosystem however many packages the image holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .advisories import match_package, package_lookup
+from .models import SEVERITY_ORDER, Finding, OSInfo, Package
+from .store.advisories import advisories_for
+
+
+async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) -> list[Finding]:
+    """Findings for every package, one per vulnerability and package.
+
+    ``conn`` is an asyncpg connection or pool holding the advisory store.
+    """
+    groups: dict[str, dict[str, list[Package]]] = {}
+    for pkg in packages:
+        ecosystem, name, _version = package_lookup(pkg, os)
+        groups.setdefault(ecosystem, {}).setdefault(name, []).append(pkg)
+    findings: list[Finding] = []
+    for ecosystem, by_name in groups.items():
+        found = await advisories_for(conn, ecosystem, list(by_name))
+        for name, candidates in found.items():
+            for pkg in by_name.get(name, ()):
+                findings += match_package(pkg, os, candidates)
+    return findings
+
+
+def new_and_fixed(before: Iterable[Finding], after: Iterable[Finding]) -> tuple[list[str], list[str]]:
+    """(new, fixed) advisory ids going from ``before`` to ``after``.
+
+    A vulnerability is the same when its findings share any id, so one that is
+    reported under another primary id after an advisory update is neither new
+    nor fixed. The ids returned are the findings' primary advisory ids.
+    """
+    before, after = list(before), list(after)
+    known_before = {i for f in before for i in _ids(f)}
+    known_after = {i for f in after for i in _ids(f)}
+    new = {f.advisory_id for f in after if known_before.isdisjoint(_ids(f))}
+    fixed = {f.advisory_id for f in before if known_after.isdisjoint(_ids(f))}
+    return sorted(new), sorted(fixed)
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Number of findings per severity, most severe first, severities without findings left out."""
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -SEVERITY_ORDER.get(kv[0], 0)))
+
+
+def _ids(finding: Finding) -> list[str]:
+    return finding.ids or [finding.advisory_id]

@@ -1,0 +1,1 @@
+"""The inventory service: every OS and language package of each fetched image."""

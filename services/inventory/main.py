@@ -1,0 +1,93 @@
+"""The inventory service: ``iw.fetched`` → analyse new layers, compose, store → ``iw.inventory``.
+
+Layers whose results are cached for every analyser (at its current version)
+are not read; the others are read once from the blob store, by the missing
+analysers only (``imagewatch.inventory``). A refused or corrupt layer is
+recorded in ``layer_errors`` and on the scan, and the message dead-lettered;
+a blob not (yet) in the store is retried. Every write is an idempotent upsert
+or a replace, so a redelivered message changes nothing visible.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imagewatch.analysers.registry import default_analysers
+from imagewatch.blobstore import BlobMissing, BlobStore
+from imagewatch.bus import Delivery, Worker
+from imagewatch.config import Config, data_dir
+from imagewatch.errors import Permanent, Retry
+from imagewatch.inventory import LayerFailed, LayerSource, inventory_image, limits_from, stage_version
+from imagewatch.logs import get_logger
+from imagewatch.messages import SUBJECT_FETCHED, SUBJECT_INVENTORY, Fetched, InventoryReady
+from imagewatch.runner import ServiceContext, serve
+from imagewatch.store import images, packages
+
+from .cache import PgLayerCache
+
+STAGE = "inventory"
+log = get_logger(STAGE)
+
+
+def _source(blobs: BlobStore, layer) -> LayerSource:
+    async def fetch(path: Path) -> None:
+        await blobs.get_file(layer.digest, path)
+    return LayerSource(layer.diff_id, layer.media_type, fetch)
+
+
+async def setup(ctx: ServiceContext) -> list[Worker]:
+    """Register the stage version, then one worker on ``iw.fetched``."""
+    analysers = default_analysers()
+    version = stage_version(analysers)
+    async with ctx.pool.acquire() as conn:
+        await images.register_stage_version(conn, STAGE, version)
+    cfg = ctx.config.inventory
+    limits = limits_from(cfg.max_layer_bytes, cfg.max_entries, cfg.max_file_bytes)
+    tmp = data_dir(ctx.config) / "tmp" / STAGE
+    tmp.mkdir(parents=True, exist_ok=True)
+    cache = PgLayerCache(ctx.pool)
+
+    async def fail(digest: str, reason: str) -> None:
+        async with ctx.pool.acquire() as conn:
+            await images.set_stage(conn, digest, STAGE, "failed", reason)
+
+    async def handle(msg: Fetched, delivery: Delivery) -> None:
+        digest = msg.image_digest
+        async with ctx.pool.acquire() as conn:
+            await images.set_stage(conn, digest, STAGE, "running")
+        try:
+            result = await inventory_image([_source(ctx.blobs, layer) for layer in msg.layers],
+                                           analysers, cache, limits, tmp)
+        except LayerFailed as exc:
+            async with ctx.pool.acquire() as conn:
+                await packages.record_layer_error(conn, exc.diff_id, STAGE, str(exc))
+            await fail(digest, str(exc))
+            raise Permanent(str(exc)) from None
+        except BlobMissing as exc:
+            if delivery.attempt >= ctx.config.bus.max_deliver:
+                await fail(digest, str(exc))
+            raise Retry(str(exc)) from None
+        except Exception as exc:
+            if delivery.attempt >= ctx.config.bus.max_deliver:
+                await fail(digest, f"inventory: {type(exc).__name__}: {exc}")
+            raise
+        inventory = result.inventory
+        async with ctx.pool.acquire() as conn:
+            for layer in msg.layers:
+                await images.mark_layer_scanned(conn, layer.diff_id, STAGE, version)
+            await packages.replace_image_packages(conn, digest, inventory.packages, inventory.os)
+        await ctx.bus.publish(SUBJECT_INVENTORY, InventoryReady(
+            image_digest=digest, registry=msg.registry, repository=msg.repository, tag=msg.tag,
+            package_count=len(inventory.packages),
+        ), msg_id=f"inventory:{digest}")
+        async with ctx.pool.acquire() as conn:
+            await images.set_stage(conn, digest, STAGE, "done")
+        log.info("inventory stored", image_digest=digest, packages=len(inventory.packages),
+                 analysed={d: len(names) for d, names in result.analysed.items()})
+
+    return [Worker(ctx.bus, STAGE, SUBJECT_FETCHED, Fetched, handle, cfg.concurrency, ctx.metrics)]
+
+
+async def run(config: Config) -> None:
+    """Serve until stopped."""
+    await serve(STAGE, config, setup)

@@ -1,0 +1,1 @@
+"""The matcher service: packages + advisories -> findings."""

@@ -1,0 +1,25 @@
+"""The matcher service: ``iw.inventory`` and ``iw.vulndb`` in, ``iw.findings`` out."""
+
+from __future__ import annotations
+
+from imagewatch.bus import Worker
+from imagewatch.config import Config
+from imagewatch.messages import SUBJECT_INVENTORY, SUBJECT_VULNDB, InventoryReady, VulnDBChanged
+from imagewatch.runner import ServiceContext, serve
+
+from .push import STAGE, push_handler
+from .rematch import vulndb_handler
+
+
+async def setup(ctx: ServiceContext) -> list[Worker]:
+    """One worker per subject: new inventories, and advisory changes."""
+    concurrency = ctx.config.matcher.concurrency
+    return [
+        Worker(ctx.bus, STAGE, SUBJECT_INVENTORY, InventoryReady, push_handler(ctx), concurrency, ctx.metrics),
+        Worker(ctx.bus, STAGE, SUBJECT_VULNDB, VulnDBChanged, vulndb_handler(ctx), 1, ctx.metrics),
+    ]
+
+
+async def run(config: Config) -> None:
+    """Serve until stopped."""
+    await serve("matcher", config, setup)

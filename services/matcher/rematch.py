@@ -1,0 +1,68 @@
+"""``iw.vulndb`` → re-match the stored images holding a changed package → ``iw.findings``.
+
+The images are found by a query on their stored package lists; nothing is
+pulled from a registry. Each image is re-matched under its lock, and what the
+update made new is recorded per (update, image) in the same transaction as the
+findings, so a redelivered message publishes the same result again (a
+duplicate the stream drops) instead of finding nothing new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from imagewatch.bus import Delivery
+from imagewatch.logs import get_logger
+from imagewatch.matching import match_packages, new_and_fixed, severity_counts
+from imagewatch.messages import SUBJECT_FINDINGS, FindingsReady, VulnDBChanged
+from imagewatch.runner import ServiceContext
+from imagewatch.store import findings as findings_store
+from imagewatch.store import packages as packages_store
+
+log = get_logger("matcher")
+
+
+async def rematch_image(ctx: ServiceContext, digest: str, update_id: str) -> list[str]:
+    """Re-match one image for an advisory update; publish and return the ids it made new."""
+    async with ctx.pool.acquire() as conn:
+        async with conn.transaction():
+            await findings_store.lock_image(conn, digest)
+            new = await findings_store.rematch_result(conn, update_id, digest)
+            if new is None:
+                before = await findings_store.image_findings(conn, digest)
+                packages = await packages_store.image_packages(conn, digest)
+                os = await packages_store.image_os(conn, digest)
+                after = await match_packages(conn, packages, os)
+                await findings_store.replace_findings(conn, digest, after)
+                new, _fixed = new_and_fixed(before, after)
+                await findings_store.record_rematch(conn, update_id, digest, new)
+        if not new:
+            return []
+        counts = severity_counts(await findings_store.image_findings(conn, digest))
+        targets = await findings_store.image_targets(conn, digest)
+    for i, (registry, repository, tag) in enumerate(targets):
+        msg_id = f"findings:{digest}:{update_id}" + (f":{registry}/{repository}:{tag}" if i else "")
+        await ctx.bus.publish(SUBJECT_FINDINGS, FindingsReady(
+            image_digest=digest, registry=registry, repository=repository, tag=tag, reason="advisory",
+            counts=counts, new=new, advisories=new,
+        ), msg_id=msg_id)
+    return new
+
+
+def vulndb_handler(ctx: ServiceContext):
+    """The handler of ``VulnDBChanged`` bound to a service context."""
+    limit = asyncio.Semaphore(max(1, ctx.config.matcher.concurrency))
+
+    async def one(digest: str, update_id: str) -> list[str]:
+        async with limit:
+            return await rematch_image(ctx, digest, update_id)
+
+    async def handle(msg: VulnDBChanged, _: Delivery) -> None:
+        pairs = [(k.ecosystem, k.name) for k in msg.changed]
+        async with ctx.pool.acquire() as conn:
+            digests = await packages_store.images_with_packages(conn, pairs)
+        results = await asyncio.gather(*(one(d, msg.update_id) for d in digests))
+        log.info("re-matched", update_id=msg.update_id, source=msg.source, pairs=len(pairs),
+                 images=len(digests), images_with_new=sum(1 for r in results if r))
+
+    return handle

@@ -1,0 +1,1 @@
+"""The updater service: keeps the advisory store current."""
