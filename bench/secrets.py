@@ -69,6 +69,8 @@ def prose_block() -> str:
     return " ".join(R.choice(WORDS) for _ in range(R.randint(40, 120))).capitalize() + ".\n\n"
 
 
+RUNS = 3  # best of, for both tools
+
 BLOCKS = (py_block, yaml_block, json_block, conf_block, prose_block)
 
 
@@ -168,21 +170,23 @@ def bench_trivy(root: Path, work: Path) -> None:
         return
     image = image_tar(root, work / "image.tar")
     version = subprocess.run([trivy, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-    cache = work / "trivy-cache"
-    cmd = [trivy, "image", "--input", str(image), "--scanners", "secret", "--skip-db-update",
-           "--skip-java-db-update", "--offline-scan", "--cache-dir", str(cache), "--format", "json", "--quiet"]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    trivy_s = time.perf_counter() - t
-    if proc.returncode != 0:
-        print(f"trivy failed ({proc.returncode}): {proc.stderr[-500:]}")
-        return
+    trivy_s = float("inf")
+    for run in range(RUNS):  # a fresh cache each run, or Trivy reuses its layer analysis
+        cmd = [trivy, "image", "--input", str(image), "--scanners", "secret", "--skip-db-update",
+               "--skip-java-db-update", "--offline-scan", "--cache-dir", str(work / f"trivy-cache-{run}"),
+               "--format", "json", "--quiet"]
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        trivy_s = min(trivy_s, time.perf_counter() - t)
+        if proc.returncode != 0:
+            print(f"trivy failed ({proc.returncode}): {proc.stderr[-500:]}")
+            return
     report = json.loads(proc.stdout or "{}")
     trivy_found = sum(len(r.get("Secrets") or []) for r in report.get("Results") or [])
-    ours_s, scan_s, ours_found = our_layer_scan(image)
+    ours_s, scan_s, ours_found = min(our_layer_scan(image) for _ in range(RUNS))
     mb = image.stat().st_size / 1e6
-    print(f"trivy {version} (secret scanner, all cores): {trivy_s:.2f} s wall ({mb / trivy_s:.1f} MB/s), {trivy_found} secrets")
-    print(f"imagewatch, 1 thread: {ours_s:.2f} s wall incl. rule compile and tar reading "
+    print(f"trivy {version} (secret scanner, all cores, best of {RUNS}): {trivy_s:.2f} s wall ({mb / trivy_s:.1f} MB/s), {trivy_found} secrets")
+    print(f"imagewatch, 1 thread, best of {RUNS}: {ours_s:.2f} s wall incl. rule compile and tar reading "
           f"({mb / ours_s:.1f} MB/s), of which scanning {scan_s:.2f} s ({mb / scan_s:.1f} MB/s); {ours_found} secrets")
     print(f"speed-up: {trivy_s / ours_s:.1f}x wall, {trivy_s / scan_s:.1f}x scanning only")
 

@@ -14,6 +14,7 @@ from typing import Any
 from .advisories import match_package, package_lookup
 from .models import SEVERITY_ORDER, Finding, OSInfo, Package
 from .store.advisories import advisories_for
+from .versions import base_ecosystem
 
 
 async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) -> list[Finding]:
@@ -32,6 +33,24 @@ async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) 
             for pkg in by_name.get(name, ()):
                 findings += match_package(pkg, os, candidates)
     return findings
+
+
+async def rematch_packages(conn: Any, stored: list[Finding], packages: list[Package], os: OSInfo | None,
+                           changed: Iterable[tuple[str, str]]) -> list[Finding]:
+    """An image's findings after advisories changed for the ``changed`` (ecosystem, name) pairs.
+
+    Only packages looked up under a changed pair (releases compared by base
+    ecosystem) are matched again; the stored findings of the others are kept.
+    """
+    wanted = {(base_ecosystem(e), n) for e, n in changed}
+    again, keys = [], set()
+    for pkg in packages:
+        ecosystem, name, _version = package_lookup(pkg, os)
+        if (base_ecosystem(ecosystem), name) in wanted:
+            again.append(pkg)
+            keys.add((pkg.ecosystem, pkg.name, pkg.version))
+    kept = [f for f in stored if (f.ecosystem, f.package, f.version) not in keys]
+    return kept + await match_packages(conn, again, os) if again else stored
 
 
 def new_and_fixed(before: Iterable[Finding], after: Iterable[Finding]) -> tuple[list[str], list[str]]:

@@ -34,12 +34,26 @@ from imagewatch.admission import (
 )
 from imagewatch.config import Config
 from imagewatch.logs import get_logger
-from imagewatch.registry import RegistryClient, RegistryLimits, Reference
+from imagewatch.registry import (
+    Forbidden,
+    NotFound,
+    Reference,
+    RegistryClient,
+    RegistryLimits,
+    RegistryUnavailable,
+    Unauthorized,
+)
 from imagewatch.store import images as store
 
 from .keys import CTX, MAX_BODY
 
 log = get_logger("api")
+_REGISTRY_FAILURES = {
+    NotFound: "not found at the registry",
+    Unauthorized: "unknown tag; the registry refused an anonymous lookup",
+    Forbidden: "unknown tag; the registry refused an anonymous lookup",
+    RegistryUnavailable: "unknown tag; registry unreachable",
+}
 
 
 async def _registry_digest(config: Config, ref: Reference, platform: str) -> tuple[str, str]:
@@ -51,9 +65,10 @@ async def _registry_digest(config: Config, ref: Reference, platform: str) -> tup
             client = RegistryClient(session, config.fetcher.insecure_registries, limits=limits)
             chosen = await asyncio.wait_for(client.resolve_platforms(ref, [platform]), timeout)
     except asyncio.TimeoutError:
-        return "", f"registry lookup timed out after {timeout:g}s"
+        return "", f"unknown tag; registry lookup timed out after {timeout:g}s"
     except Exception as exc:  # noqa: BLE001 - any failure leaves the image unresolved
-        return "", f"registry lookup failed: {exc or type(exc).__name__}"
+        log.warning("admission registry lookup failed", reference=str(ref), error=str(exc)[:500])
+        return "", _REGISTRY_FAILURES.get(type(exc), f"unknown tag; registry lookup failed ({type(exc).__name__})")
     return chosen[0].digest, ""
 
 

@@ -9,6 +9,9 @@ from imagewatch.runner import ServiceContext, health_routes
 
 from . import events, images, notifications
 from . import packages as image_packages
+from . import secrets as image_secrets
+from . import vulnerabilities
+from . import admission, dlq, openapi
 from .keys import CTX, MAX_BODY, TOKEN
 
 
@@ -37,8 +40,15 @@ def build_app(ctx: ServiceContext) -> web.Application:
         web.post("/v1/scans", events.request_scan),
         web.get("/v1/images", images.list_images),
         web.get("/v1/images/{digest}", images.get_image),
+        web.get("/v1/images/{digest}/vulnerabilities", vulnerabilities.image_vulnerabilities),
+        web.get("/v1/findings", vulnerabilities.findings_by_vulnerability),
         web.get("/v1/images/{digest}/packages", image_packages.list_packages),
         web.get("/v1/images/{digest}/sbom", image_packages.get_sbom),
+        web.get("/v1/images/{digest}/secrets", image_secrets.image_secrets),
         web.get("/v1/notifications", notifications.list_notifications),
+        web.get("/v1/dlq", dlq.list_dead_letters),
+        web.post("/v1/dlq/{id}/retry", dlq.retry_dead_letter),
+        web.get("/v1/openapi.json", openapi.serve_openapi),
+        web.post("/v1/admission", admission.admission_review),
     ])
     return app

@@ -29,12 +29,16 @@ def _error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
+class BodyTooLarge(WebhookError):
+    """webhook: the body exceeds the configured limit (answered 413)."""
+
+
 async def _read_json(request: web.Request, limit: int):
     if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+        raise BodyTooLarge(f"body: {request.content_length} bytes exceeds the limit of {limit}")
     body = await request.content.read(limit + 1)
     if len(body) > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+        raise BodyTooLarge(f"body: exceeds the limit of {limit} bytes")
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -62,7 +66,7 @@ async def receive_event(request: web.Request) -> web.Response:
         body = await _read_json(request, request.app[MAX_BODY])
         events = source.parse(body, request.headers)
     except WebhookError as exc:
-        return _error(400, str(exc))
+        return _error(413 if isinstance(exc, BodyTooLarge) else 400, str(exc))
     if not events:
         return web.json_response({"accepted": 0, "ignored": True}, status=200)
     failed = await _publish(request, events)
@@ -84,7 +88,7 @@ async def request_scan(request: web.Request) -> web.Response:
         if not tag and not digest:
             tag = "latest"
     except WebhookError as exc:
-        return _error(400, str(exc))
+        return _error(413 if isinstance(exc, BodyTooLarge) else 400, str(exc))
     event = PushEvent(event_id=f"manual:{uuid.uuid4()}", source="manual", registry=registry,
                       repository=repository, tag=tag, digest=digest, received_at=time.time())
     failed = await _publish(request, [event])

@@ -61,13 +61,12 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
                 raise _fail(exc) from None
             async with ctx.pool.acquire() as conn:
                 await store.init_stages(conn, image.digest)
+                await store.set_stage(conn, image.digest, "fetcher", "done")
             await ctx.bus.publish(SUBJECT_FETCHED, Fetched(
                 image_digest=image.digest, registry=event.registry, repository=event.repository,
                 tag=event.tag, platform=image.platform, config_digest=image.config_digest,
                 index_digest=image.index_digest, layers=image.layers, new_layers=ready,
             ), msg_id=f"fetched:{image.digest}:{event.event_id}")
-            async with ctx.pool.acquire() as conn:
-                await store.set_stage(conn, image.digest, "fetcher", "done")
             log.info("fetched", image_digest=image.digest, platform=image.platform,
                      layers=len(image.layers), new_layers=len(ready))
 

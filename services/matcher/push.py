@@ -38,7 +38,7 @@ def push_handler(ctx: ServiceContext):
                     findings = await match_packages(conn, packages, os)
                     await findings_store.replace_findings(conn, digest, findings)
                     new, fixed = await _tag_delta(conn, msg, findings)
-                await images_store.set_stage(conn, digest, STAGE, "done")
+                    await images_store.set_stage(conn, digest, STAGE, "done")
             except Exception as exc:
                 await images_store.set_stage(conn, digest, STAGE, "failed", str(exc)[:500])
                 raise

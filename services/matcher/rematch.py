@@ -1,7 +1,9 @@
 """``iw.vulndb`` → re-match the stored images holding a changed package → ``iw.findings``.
 
 The images are found by a query on their stored package lists; nothing is
-pulled from a registry. Each image is re-matched under its lock, and what the
+pulled from a registry, and only the packages the update names are matched
+again. Images not matched yet are left to their push match,
+which runs after (and sees) the update. Each image is re-matched under its lock, and what the
 update made new is recorded per (update, image) in the same transaction as the
 findings, so a redelivered message publishes the same result again (a
 duplicate the stream drops) instead of finding nothing new.
@@ -13,7 +15,7 @@ import asyncio
 
 from imagewatch.bus import Delivery
 from imagewatch.logs import get_logger
-from imagewatch.matching import match_packages, new_and_fixed, severity_counts
+from imagewatch.matching import new_and_fixed, rematch_packages, severity_counts
 from imagewatch.messages import SUBJECT_FINDINGS, FindingsReady, VulnDBChanged
 from imagewatch.runner import ServiceContext
 from imagewatch.store import findings as findings_store
@@ -22,21 +24,23 @@ from imagewatch.store import packages as packages_store
 log = get_logger("matcher")
 
 
-async def rematch_image(ctx: ServiceContext, digest: str, update_id: str) -> list[str]:
-    """Re-match one image for an advisory update; publish and return the ids it made new."""
+async def rematch_image(ctx: ServiceContext, digest: str, update_id: str,
+                        changed: list[tuple[str, str]]) -> list[str]:
+    """Re-match an image's packages named by an advisory update; publish and return the ids it made new."""
     async with ctx.pool.acquire() as conn:
         async with conn.transaction():
             await findings_store.lock_image(conn, digest)
             new = await findings_store.rematch_result(conn, update_id, digest)
-            if new is None:
+            if new is None and await findings_store.matched(conn, digest):
                 before = await findings_store.image_findings(conn, digest)
                 packages = await packages_store.image_packages(conn, digest)
                 os = await packages_store.image_os(conn, digest)
-                after = await match_packages(conn, packages, os)
+                after = await rematch_packages(conn, before, packages, os, changed)
                 await findings_store.replace_findings(conn, digest, after)
                 new, _fixed = new_and_fixed(before, after)
                 await findings_store.record_rematch(conn, update_id, digest, new)
-        if not new:
+        if not new:  # nothing new, or not matched yet: its push match will see the update
+
             return []
         counts = severity_counts(await findings_store.image_findings(conn, digest))
         targets = await findings_store.image_targets(conn, digest)
@@ -53,15 +57,15 @@ def vulndb_handler(ctx: ServiceContext):
     """The handler of ``VulnDBChanged`` bound to a service context."""
     limit = asyncio.Semaphore(max(1, ctx.config.matcher.concurrency))
 
-    async def one(digest: str, update_id: str) -> list[str]:
+    async def one(digest: str, update_id: str, pairs: list[tuple[str, str]]) -> list[str]:
         async with limit:
-            return await rematch_image(ctx, digest, update_id)
+            return await rematch_image(ctx, digest, update_id, pairs)
 
     async def handle(msg: VulnDBChanged, _: Delivery) -> None:
         pairs = [(k.ecosystem, k.name) for k in msg.changed]
         async with ctx.pool.acquire() as conn:
             digests = await packages_store.images_with_packages(conn, pairs)
-        results = await asyncio.gather(*(one(d, msg.update_id) for d in digests))
+        results = await asyncio.gather(*(one(d, msg.update_id, pairs) for d in digests))
         log.info("re-matched", update_id=msg.update_id, source=msg.source, pairs=len(pairs),
                  images=len(digests), images_with_new=sum(1 for r in results if r))
 

@@ -128,3 +128,15 @@ async def test_nats_down_is_503(config, tmp_path):
         assert status == 503 and "retry" in answer["error"]
     finally:
         await stack.stop()
+
+
+async def test_body_over_limit_is_refused(config, nats_url):
+    config.api.max_body_bytes = 1024
+    stack = await Stack(config).start("api")
+    try:
+        big = distribution(padding="x" * 4096)
+        status, _ = await post(stack, "/v1/events/distribution", big)
+        assert status == 413
+        assert await _published(nats_url) == []
+    finally:
+        await stack.stop()

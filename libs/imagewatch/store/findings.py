@@ -99,6 +99,13 @@ async def lock_image(conn: asyncpg.Connection, digest: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matcher'), hashtext($1))", digest)
 
 
+async def matched(conn: asyncpg.Connection, digest: str) -> bool:
+    """Whether the matcher has finished matching the image at least once."""
+    state = await conn.fetchval(
+        "SELECT state FROM scan_stages WHERE image_digest = $1 AND stage = 'matcher'", digest)
+    return state == "done"
+
+
 async def tag_previous(conn: asyncpg.Connection, *, registry: str, repository: str, tag: str,
                        digest: str) -> list[tuple[str, str, str | None]]:
     """(registry, platform, previous digest) of each tag entry where the tag points at ``digest`` now.

@@ -43,18 +43,38 @@ async def image_secrets(conn: asyncpg.Connection, digest: str, *, kind: str | No
     return out
 
 
-async def layer_secret_results(conn: asyncpg.Connection, diff_id: str, version: str) -> list[SecretFinding] | None:
-    """Cached per-layer secret findings for this scanner version, or None."""
-    value = await conn.fetchval(
+async def layer_secret_results(conn: asyncpg.Connection, diff_id: str, version: str) -> object | None:
+    """The cached per-layer result (JSON builtins, ``secretscan.LayerSecrets``) for this version, or None."""
+    return await conn.fetchval(
         "SELECT result FROM layer_secret_results WHERE diff_id = $1 AND version = $2", diff_id, version)
-    return None if value is None else msgspec.convert(value, list[SecretFinding])
 
 
-async def put_layer_secret_results(conn: asyncpg.Connection, diff_id: str, version: str,
-                                   findings: list[SecretFinding]) -> None:
-    """Cache per-layer secret findings (idempotent)."""
+async def put_layer_secret_results(conn: asyncpg.Connection, diff_id: str, version: str, result: object) -> None:
+    """Cache a per-layer result given as JSON builtins (idempotent)."""
     await conn.execute(
         """INSERT INTO layer_secret_results (diff_id, version, result) VALUES ($1, $2, $3)
            ON CONFLICT (diff_id, version) DO UPDATE SET result = EXCLUDED.result""",
-        diff_id, version, msgspec.to_builtins(findings),
+        diff_id, version, result,
     )
+
+
+async def image_config(conn: asyncpg.Connection, digest: str) -> dict | None:
+    """The image config blob the fetcher stored (parsed), or None."""
+    value = await conn.fetchval("SELECT config FROM images WHERE digest = $1", digest)
+    return value if isinstance(value, dict) else None
+
+
+async def config_findings(conn: asyncpg.Connection, digest: str) -> list[SecretFinding]:
+    """The image's stored findings on its config (paths ``config:...``)."""
+    rows = await conn.fetch(
+        "SELECT finding FROM secret_findings WHERE image_digest = $1 AND path LIKE 'config:%'", digest)
+    return [msgspec.convert(r["finding"], SecretFinding) for r in rows]
+
+
+async def store_image_secrets(conn: asyncpg.Connection, digest: str, findings: list[SecretFinding],
+                              redacted_config: dict | None) -> None:
+    """Replace an image's findings and, when given, its stored config by the redacted one, atomically."""
+    async with conn.transaction():
+        await replace_secret_findings(conn, digest, findings)
+        if redacted_config is not None:
+            await conn.execute("UPDATE images SET config = $2 WHERE digest = $1", digest, redacted_config)

@@ -1,0 +1,49 @@
+"""One ``Scanner`` per thread (Hyperscan scratch space is not thread-safe), and the stage version."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+
+from ..secrets import Scanner, default_rules
+from ..secrets.misconfig import all_checks
+
+# Bump when what a cached LayerSecrets holds, or how it is computed, changes.
+LAYOUT_VERSION = 1
+
+
+def stage_version(key: bytes, max_file_bytes: int) -> str:
+    """The secrets stage's scanner version: rules, checks, size limit and key, hashed.
+
+    Cached layer results and ``layer_scans`` rows are valid for one version
+    only. The key enters as an HMAC tag (fingerprints depend on it); the tag
+    tells nothing about the key.
+    """
+    rules = default_rules()
+    checks = all_checks()
+    digest = hashlib.sha256(repr((rules, checks)).encode()).hexdigest()[:12]
+    key_tag = hmac.new(key, b"imagewatch-secrets-version", hashlib.sha256).hexdigest()[:8]
+    return (f"secrets/{LAYOUT_VERSION} rules={len(rules)}:{digest} checks={len(checks)} "
+            f"max={max_file_bytes} key={key_tag}")
+
+
+class ThreadScanners:
+    """Builds and keeps one ``Scanner`` per thread for an installation key and size limit."""
+
+    def __init__(self, key: bytes, *, max_file_bytes: int, engine: str | None = None) -> None:
+        if not key:
+            raise ValueError("secretscan: ThreadScanners needs a non-empty fingerprint key")
+        self._key = key
+        self._engine = engine
+        self.max_file_bytes = max_file_bytes
+        self.version = stage_version(key, max_file_bytes)
+        self._local = threading.local()
+
+    def get(self) -> Scanner:
+        """This thread's scanner, built (rules compiled) on first use."""
+        scanner = getattr(self._local, "scanner", None)
+        if scanner is None:
+            scanner = self._local.scanner = Scanner(key=self._key, max_size=self.max_file_bytes,
+                                                    engine=self._engine)
+        return scanner

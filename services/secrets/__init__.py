@@ -1,0 +1,1 @@
+"""The secrets service: secrets and misconfigurations of each fetched image, stored redacted."""

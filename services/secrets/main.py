@@ -1,0 +1,113 @@
+"""The secrets service: ``iw.fetched`` → scan layers and config, store redacted → ``iw.secrets``.
+
+Layers cached for the current scanner version are not read; the others are
+read once from the blob store (``imagewatch.secretscan``), in a worker thread
+with that thread's own scanner. Findings are stored with fingerprints and
+previews only, and the stored image config loses every value a finding points
+at. A refused or corrupt layer fails the stage with the reason and
+dead-letters the message; a blob not (yet) in the store is retried.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imagewatch.blobstore import BlobMissing, BlobStore
+from imagewatch.bus import Delivery, Worker
+from imagewatch.config import Config, data_dir, installation_key
+from imagewatch.errors import Permanent, Retry
+from imagewatch.layers import LayerLimits
+from imagewatch.logs import get_logger
+from imagewatch.messages import SUBJECT_FETCHED, SUBJECT_SECRETS, Fetched, SecretsReady
+from imagewatch.models import LayerRef, SecretFinding
+from imagewatch.runner import ServiceContext, serve
+from imagewatch.secretscan import (SecretLayerFailed, SecretLayerSource, ThreadScanners, is_redacted,
+                                   redact_config, scan_image)
+from imagewatch.store import images
+from imagewatch.store import secrets as store
+
+from .cache import PgSecretCache
+
+STAGE = "secrets"
+log = get_logger(STAGE)
+
+
+def _source(blobs: BlobStore, layer: LayerRef) -> SecretLayerSource:
+    async def fetch(path: Path) -> None:
+        await blobs.get_file(layer.digest, path)
+    return SecretLayerSource(layer, fetch=fetch)
+
+
+def counts(findings: list[SecretFinding]) -> dict[str, int]:
+    """Finding counts by kind (``secret``), by kind and severity (``secret:high``), and ``removed``."""
+    out: dict[str, int] = {}
+    for f in findings:
+        for key in (f.kind, f"{f.kind}:{f.severity}"):
+            out[key] = out.get(key, 0) + 1
+        if f.removed_in is not None:
+            out["removed"] = out.get("removed", 0) + 1
+    return out
+
+
+async def setup(ctx: ServiceContext) -> list[Worker]:
+    """Register the stage version, then one worker on ``iw.fetched``."""
+    cfg = ctx.config.secrets
+    scanners = ThreadScanners(installation_key(ctx.config), max_file_bytes=cfg.max_file_bytes)
+    version = scanners.version
+    async with ctx.pool.acquire() as conn:
+        await images.register_stage_version(conn, STAGE, version)
+    # Layer size and entry limits are the ones the inventory reads the same layers with.
+    limits = LayerLimits(max_layer_bytes=ctx.config.inventory.max_layer_bytes,
+                         max_entries=ctx.config.inventory.max_entries, max_read_bytes=cfg.max_file_bytes)
+    tmp = data_dir(ctx.config) / "tmp" / STAGE
+    tmp.mkdir(parents=True, exist_ok=True)
+    cache = PgSecretCache(ctx.pool)
+
+    async def fail(digest: str, reason: str) -> None:
+        async with ctx.pool.acquire() as conn:
+            await images.set_stage(conn, digest, STAGE, "failed", reason)
+
+    async def handle(msg: Fetched, delivery: Delivery) -> None:
+        digest = msg.image_digest
+        async with ctx.pool.acquire() as conn:
+            await images.set_stage(conn, digest, STAGE, "running")
+            config = await store.image_config(conn, digest)
+            kept = await store.config_findings(conn, digest) if is_redacted(config) else None
+        try:
+            result = await scan_image([_source(ctx.blobs, layer) for layer in msg.layers],
+                                      None if kept is not None else config, scanners, cache, limits, tmp)
+        except SecretLayerFailed as exc:
+            await fail(digest, str(exc))
+            raise Permanent(str(exc)) from None
+        except BlobMissing as exc:
+            if delivery.attempt >= ctx.config.bus.max_deliver:
+                await fail(digest, str(exc))
+            raise Retry(str(exc)) from None
+        except Exception as exc:
+            if delivery.attempt >= ctx.config.bus.max_deliver:
+                await fail(digest, f"secrets: {type(exc).__name__}: {exc}")
+            raise
+        findings = result.findings + (kept or [])
+        redacted = redact_config(config, findings) if config is not None and kept is None else None
+        if redacted == config:
+            redacted = None
+        async with ctx.pool.acquire() as conn:
+            await store.store_image_secrets(conn, digest, findings, redacted)
+            for layer in msg.layers:
+                await images.mark_layer_scanned(conn, layer.diff_id, STAGE, version)
+        await ctx.bus.publish(SUBJECT_SECRETS, SecretsReady(
+            image_digest=digest, registry=msg.registry, repository=msg.repository, tag=msg.tag,
+            counts=counts(findings),
+        ), msg_id=f"secrets:{digest}")
+        async with ctx.pool.acquire() as conn:
+            await images.set_stage(conn, digest, STAGE, "done")
+        log.info("secrets stored", image_digest=digest, findings=len(findings), layers_read=len(result.read),
+                 bytes_read=result.uncompressed_bytes,
+                 **{f"stats_{k}": v for k, v in result.stats.items() if v})
+
+    return [Worker(ctx.bus, STAGE, SUBJECT_FETCHED, Fetched, handle, cfg.concurrency, ctx.metrics)]
+
+
+async def run(config: Config) -> None:
+    """Serve until stopped."""
+    await serve(STAGE, config, setup)

@@ -1,0 +1,69 @@
+"""The updater service: runs the advisory sources on a schedule and announces changes.
+
+Every ``updater.interval_hours`` (and at start with ``updater.run_at_start``)
+it runs the configured sources (``updater.sources``; all default sources when
+empty). Any number of replicas may run: a source held by another replica is
+skipped. Each source that changed something is announced on ``iw.vulndb``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from imagewatch import updating
+from imagewatch.config import Config
+from imagewatch.logs import get_logger
+from imagewatch.runner import ServiceContext, serve
+
+log = get_logger("updater")
+
+
+def available_sources() -> dict:
+    """The sources this service can run, by name (tests replace this)."""
+    return updating.default_sources()
+
+
+async def run_once(ctx: ServiceContext, session: aiohttp.ClientSession) -> list[updating.SyncResult]:
+    """One pass over the configured sources."""
+    sources = updating.select_sources(ctx.config.updater.sources, available_sources())
+    results = await updating.run_sources(ctx.pool, sources, session, ctx.bus)
+    for r in results:
+        if r.state == "failed":
+            log.warning("source failed", source=r.source, error=r.error)
+        else:
+            log.info("source run", source=r.source, state=r.state, advisories=len(r.advisories),
+                     packages=len(r.changed), messages=r.published)
+    return results
+
+
+async def _schedule(ctx: ServiceContext, session: aiohttp.ClientSession) -> None:
+    cfg = ctx.config.updater
+    first = True
+    while not ctx.stopping.is_set():
+        if not first or cfg.run_at_start:
+            try:
+                await run_once(ctx, session)
+            except Exception as exc:  # noqa: BLE001 - the next pass tries again
+                log.error("update pass failed", error=str(exc) or type(exc).__name__)
+        first = False
+        try:
+            await asyncio.wait_for(ctx.stopping.wait(), cfg.interval_hours * 3600)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def setup(ctx: ServiceContext) -> list:
+    """Start the schedule; the updater consumes no subject."""
+    updating.select_sources(ctx.config.updater.sources, available_sources())  # fail fast on a bad name
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=20, sock_read=300)
+    session = aiohttp.ClientSession(trust_env=True, timeout=timeout)
+    ctx.cleanup.append(session.close)
+    ctx.background.append(asyncio.create_task(_schedule(ctx, session)))
+    return []
+
+
+async def run(config: Config) -> None:
+    """Serve until stopped."""
+    await serve("updater", config, setup)
