@@ -3,7 +3,8 @@
 Imports the shared PyPI OSV records and the Alpine v3.19 secdb into a fresh
 database (the embedded PostgreSQL, or ``IMAGEWATCH_DATABASE_URL``), stores
 IMAGES images of PACKAGES packages each (Alpine 3.19 apk packages named by the
-secdb plus PyPI wheels named by the OSV data, at vulnerable versions), matches
+secdb plus PyPI wheels named by the OSV data; one in ten at a vulnerable
+version, the others patched), matches
 each once as a push would, then imports one new advisory for a PyPI package
 every image holds and times the matcher's ``iw.vulndb`` handler (the publish
 is a no-op here). Prints images per second.
@@ -20,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+
+import msgspec
 
 # bench/secrets.py would shadow the standard library's ``secrets`` that nats-py imports.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -63,6 +66,10 @@ def _packages(advisories, count: int) -> list[Package]:
     half = count // 2
     chosen = list(alpine.values())[:half]
     chosen += [p for name, p in pypi.items() if name != "urllib3"][: count - len(chosen) - 1]
+    # Nine packages in ten are patched (a version above every fix), one in ten is old.
+    chosen = [p if i % 10 == 0 else msgspec.structs.replace(
+        p, version="999.0-r0" if p.kind == "os" else "999.0", source_version="999.0-r0" if p.kind == "os" else "")
+        for i, p in enumerate(chosen)]
     return chosen + [Package(name="urllib3", version="1.24.1", ecosystem="PyPI")]
 
 

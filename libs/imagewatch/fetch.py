@@ -88,3 +88,13 @@ async def store_layers(client: RegistryClient, image: ResolvedImage, wanted: set
     await asyncio.gather(*(one(layer) for layer in todo))
     order = {layer.diff_id: i for i, layer in enumerate(image.layers)}
     return sorted(set(ready), key=order.__getitem__)
+
+
+async def store_bytes(blobs: BlobStore, digest: str, data: bytes) -> None:
+    """Put a small verified blob (an image config) in the blob store unless it is there."""
+    if await blobs.has(digest):
+        return
+    with tempfile.TemporaryDirectory(prefix="iw-blob-") as d:
+        path = Path(d) / "blob"
+        path.write_bytes(data)
+        await blobs.put_file(digest, path)

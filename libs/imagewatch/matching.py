@@ -35,22 +35,26 @@ async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) 
     return findings
 
 
-async def rematch_packages(conn: Any, stored: list[Finding], packages: list[Package], os: OSInfo | None,
-                           changed: Iterable[tuple[str, str]]) -> list[Finding]:
-    """An image's findings after advisories changed for the ``changed`` (ecosystem, name) pairs.
+async def rematch_packages(conn: Any, packages: list[Package], os: OSInfo | None,
+                           changed: Iterable[tuple[str, str]]) -> tuple[list[Package], list[Finding]]:
+    """The packages an advisory change names, and their findings now.
 
-    Only packages looked up under a changed pair (releases compared by base
-    ecosystem) are matched again; the stored findings of the others are kept.
+    A package is named when it is looked up under one of the ``changed``
+    (ecosystem, name) pairs, releases compared by base ecosystem; the findings
+    of the image's other packages cannot have changed.
     """
     wanted = {(base_ecosystem(e), n) for e, n in changed}
-    again, keys = [], set()
+    again = []
     for pkg in packages:
         ecosystem, name, _version = package_lookup(pkg, os)
         if (base_ecosystem(ecosystem), name) in wanted:
             again.append(pkg)
-            keys.add((pkg.ecosystem, pkg.name, pkg.version))
-    kept = [f for f in stored if (f.ecosystem, f.package, f.version) not in keys]
-    return kept + await match_packages(conn, again, os) if again else stored
+    return again, (await match_packages(conn, again, os) if again else [])
+
+
+def new_ids(known: set[str], findings: Iterable[Finding]) -> list[str]:
+    """Primary ids of the findings none of whose ids is in ``known``."""
+    return sorted({f.advisory_id for f in findings if known.isdisjoint(_ids(f))})
 
 
 def new_and_fixed(before: Iterable[Finding], after: Iterable[Finding]) -> tuple[list[str], list[str]]:
@@ -61,11 +65,8 @@ def new_and_fixed(before: Iterable[Finding], after: Iterable[Finding]) -> tuple[
     nor fixed. The ids returned are the findings' primary advisory ids.
     """
     before, after = list(before), list(after)
-    known_before = {i for f in before for i in _ids(f)}
-    known_after = {i for f in after for i in _ids(f)}
-    new = {f.advisory_id for f in after if known_before.isdisjoint(_ids(f))}
-    fixed = {f.advisory_id for f in before if known_after.isdisjoint(_ids(f))}
-    return sorted(new), sorted(fixed)
+    return (new_ids({i for f in before for i in _ids(f)}, after),
+            new_ids({i for f in after for i in _ids(f)}, before))
 
 
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:

@@ -131,6 +131,15 @@ ROUTES: tuple[RouteDoc, ...] = (
              params=(DIGEST, Param("format", "cyclonedx (1.5, default) or spdx (2.3)",
                                    schema={"type": "string", "enum": ["cyclonedx", "spdx"]})),
              responses={"200": ("the SBOM document", OBJECT), "400": ERR_400, "404": ERR_404}),
+    RouteDoc("GET", "/v1/images/{digest}/secrets", "An image's secrets and misconfigurations (redacted)",
+             "images",
+             params=(DIGEST, Param("kind", "secret or misconfiguration",
+                                   schema={"type": "string", "enum": ["secret", "misconfiguration"]}),
+                     replace(SEVERITY, description="only these severities")),
+             responses={"200": ("most severe first; fingerprint and a preview of at most 4 characters, "
+                                "never a value", {"type": "object", "properties": {
+                                    "items": {"type": "array", "items": ref("SecretFinding")}}}),
+                        "400": ERR_400, "404": ERR_404}),
     RouteDoc("GET", "/v1/notifications", "The notifier's outbox", "notifications",
              params=(Param("state", "pending, sent or failed"), LIMIT, CURSOR),
              responses={"200": ("a page of notifications, newest first", page_of(OBJECT)), "400": ERR_400}),

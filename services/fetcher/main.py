@@ -10,6 +10,8 @@ reason and dead-letters the message. The service keeps running either way.
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from imagewatch import fetch
@@ -20,6 +22,8 @@ from imagewatch.logs import get_logger
 from imagewatch.messages import SUBJECT_FETCHED, SUBJECT_PUSH, Fetched, PushEvent
 from imagewatch.registry import Reference, RegistryError
 from imagewatch.runner import ServiceContext, serve
+from imagewatch.secretscan import ThreadScanners, redacted_config
+from imagewatch.store.installation import fingerprint_key
 from imagewatch.store import images as store
 
 log = get_logger("fetcher")
@@ -35,6 +39,9 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
     ctx.cleanup.append(session.close)
     cfg = ctx.config.fetcher
     client = fetch.make_client(session, cfg, use_docker_config=False)
+    async with ctx.pool.acquire() as conn:
+        key = await fingerprint_key(conn)
+    scanners = ThreadScanners(key, max_file_bytes=ctx.config.secrets.max_file_bytes)
 
     async def handle(event: PushEvent, delivery: Delivery) -> None:
         reference = Reference(event.registry, event.repository, event.tag, event.digest)
@@ -45,11 +52,17 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
                 await store.record_failure(conn, str(reference), "fetcher", str(exc))
             raise _fail(exc) from None
         for image in images:
+            # The raw config goes to the blob store for the secrets stage; PostgreSQL
+            # (and so the API) only ever holds it with secret values removed.
+            await fetch.store_bytes(ctx.blobs, image.config_digest, image.config_data)
+            config = _config_json(image.config_data)
+            if config is not None:
+                config = await asyncio.to_thread(redacted_config, config, scanners.get())
             async with ctx.pool.acquire() as conn:
                 await store.record_image(
                     conn, digest=image.digest, registry=event.registry, repository=event.repository,
                     media_type=image.media_type, platform=image.platform,
-                    config_digest=image.config_digest, config=_config_json(image.config_data),
+                    config_digest=image.config_digest, config=config,
                     index_digest=image.index_digest, layers=image.layers, tag=event.tag)
                 await store.set_stage(conn, image.digest, "fetcher", "running")
                 wanted = await store.layers_needing_scan(conn, [layer.diff_id for layer in image.layers])

@@ -15,7 +15,7 @@ import asyncio
 
 from imagewatch.bus import Delivery
 from imagewatch.logs import get_logger
-from imagewatch.matching import new_and_fixed, rematch_packages, severity_counts
+from imagewatch.matching import new_ids, rematch_packages
 from imagewatch.messages import SUBJECT_FINDINGS, FindingsReady, VulnDBChanged
 from imagewatch.runner import ServiceContext
 from imagewatch.store import findings as findings_store
@@ -32,17 +32,18 @@ async def rematch_image(ctx: ServiceContext, digest: str, update_id: str,
             await findings_store.lock_image(conn, digest)
             new = await findings_store.rematch_result(conn, update_id, digest)
             if new is None and await findings_store.matched(conn, digest):
-                before = await findings_store.image_findings(conn, digest)
+                known = await findings_store.image_finding_ids(conn, digest)
                 packages = await packages_store.image_packages(conn, digest)
                 os = await packages_store.image_os(conn, digest)
-                after = await rematch_packages(conn, before, packages, os, changed)
-                await findings_store.replace_findings(conn, digest, after)
-                new, _fixed = new_and_fixed(before, after)
+                again, found = await rematch_packages(conn, packages, os, changed)
+                await findings_store.replace_package_findings(
+                    conn, digest, [(p.ecosystem, p.name, p.version) for p in again], found)
+                new = new_ids(known, found)
                 await findings_store.record_rematch(conn, update_id, digest, new)
         if not new:  # nothing new, or not matched yet: its push match will see the update
 
             return []
-        counts = severity_counts(await findings_store.image_findings(conn, digest))
+        counts = await findings_store.finding_counts(conn, digest)
         targets = await findings_store.image_targets(conn, digest)
     for i, (registry, repository, tag) in enumerate(targets):
         msg_id = f"findings:{digest}:{update_id}" + (f":{registry}/{repository}:{tag}" if i else "")

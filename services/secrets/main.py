@@ -10,11 +10,13 @@ dead-letters the message; a blob not (yet) in the store is retried.
 
 from __future__ import annotations
 
+import json
+import tempfile
 from pathlib import Path
 
-from imagewatch.blobstore import BlobMissing, BlobStore
+from imagewatch.blobstore import BlobError, BlobMissing, BlobStore
 from imagewatch.bus import Delivery, Worker
-from imagewatch.config import Config, data_dir, installation_key
+from imagewatch.config import Config, data_dir
 from imagewatch.errors import Permanent, Retry
 from imagewatch.layers import LayerLimits
 from imagewatch.logs import get_logger
@@ -25,6 +27,7 @@ from imagewatch.secretscan import (SecretLayerFailed, SecretLayerSource, ThreadS
                                    redact_config, scan_image)
 from imagewatch.store import images
 from imagewatch.store import secrets as store
+from imagewatch.store.installation import fingerprint_key
 
 from .cache import PgSecretCache
 
@@ -49,10 +52,25 @@ def counts(findings: list[SecretFinding]) -> dict[str, int]:
     return out
 
 
+async def _raw_config(blobs, digest: str, tmp: Path) -> dict | None:
+    """The image config as pushed, from the blob store (PostgreSQL holds it redacted)."""
+    if not digest:
+        return None
+    with tempfile.TemporaryDirectory(dir=tmp, prefix="config-") as d:
+        path = Path(d) / "config.json"
+        try:
+            await blobs.get_file(digest, path)
+            return json.loads(path.read_bytes())
+        except (BlobError, ValueError):
+            return None
+
+
 async def setup(ctx: ServiceContext) -> list[Worker]:
     """Register the stage version, then one worker on ``iw.fetched``."""
     cfg = ctx.config.secrets
-    scanners = ThreadScanners(installation_key(ctx.config), max_file_bytes=cfg.max_file_bytes)
+    async with ctx.pool.acquire() as conn:
+        key = await fingerprint_key(conn)
+    scanners = ThreadScanners(key, max_file_bytes=cfg.max_file_bytes)
     version = scanners.version
     async with ctx.pool.acquire() as conn:
         await images.register_stage_version(conn, STAGE, version)
@@ -72,6 +90,10 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
         async with ctx.pool.acquire() as conn:
             await images.set_stage(conn, digest, STAGE, "running")
             config = await store.image_config(conn, digest)
+        raw = await _raw_config(ctx.blobs, msg.config_digest, tmp)
+        if raw is not None:
+            config = raw
+        async with ctx.pool.acquire() as conn:
             kept = await store.config_findings(conn, digest) if is_redacted(config) else None
         try:
             result = await scan_image([_source(ctx.blobs, layer) for layer in msg.layers],
@@ -89,18 +111,18 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
             raise
         findings = result.findings + (kept or [])
         redacted = redact_config(config, findings) if config is not None and kept is None else None
-        if redacted == config:
-            redacted = None
+        if redacted == config or raw is not None:
+            redacted = None  # the fetcher stored a redacted config already
         async with ctx.pool.acquire() as conn:
             await store.store_image_secrets(conn, digest, findings, redacted)
             for layer in msg.layers:
                 await images.mark_layer_scanned(conn, layer.diff_id, STAGE, version)
+            await images.set_stage(conn, digest, STAGE, "done")
+        # keyed by the push that led here (the fetched id holds the digest): a second tag is its own event
         await ctx.bus.publish(SUBJECT_SECRETS, SecretsReady(
             image_digest=digest, registry=msg.registry, repository=msg.repository, tag=msg.tag,
             counts=counts(findings),
-        ), msg_id=f"secrets:{digest}")
-        async with ctx.pool.acquire() as conn:
-            await images.set_stage(conn, digest, STAGE, "done")
+        ), msg_id=f"secrets:{delivery.msg_id}")
         log.info("secrets stored", image_digest=digest, findings=len(findings), layers_read=len(result.read),
                  bytes_read=result.uncompressed_bytes,
                  **{f"stats_{k}": v for k, v in result.stats.items() if v})

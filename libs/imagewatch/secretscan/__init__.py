@@ -18,11 +18,12 @@ from __future__ import annotations
 from .cache import DirectorySecretCache, NoSecretCache, SecretLayerCache
 from .image import ImageSecrets, SecretLayerFailed, SecretLayerSource, scan_image
 from .layer import LayerSecrets, scan_layer
-from .redact import REDACTED, is_redacted, redact_config
+from .redact import REDACTED, is_redacted, redact_config, redacted_config
 from .removal import Removals
 from .scanners import ThreadScanners, stage_version
 
 __all__ = [
+    "redacted_config",
     "REDACTED", "DirectorySecretCache", "ImageSecrets", "LayerSecrets", "NoSecretCache", "Removals",
     "SecretLayerCache", "SecretLayerFailed", "SecretLayerSource", "ThreadScanners", "is_redacted",
     "redact_config", "scan_image", "scan_layer", "stage_version",

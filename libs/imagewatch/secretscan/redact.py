@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..models import SecretFinding
+from ..secrets.misconfig import check_config
 from ..secrets.misconfig.check import env_pairs, runtime_config
 
 REDACTED = "<redacted by imagewatch>"
@@ -118,3 +119,8 @@ def is_redacted(config: Any) -> bool:
     if isinstance(config, list):
         return any(is_redacted(v) for v in config)
     return isinstance(config, str) and REDACTED in config
+
+
+def redacted_config(config: Mapping[str, Any], scanner) -> dict[str, Any]:
+    """``config`` without the values the config checks find: what the fetcher stores."""
+    return redact_config(config, check_config(config, scanner))

@@ -94,6 +94,43 @@ async def findings_by_id(conn: asyncpg.Connection, vuln_id: str, limit: int = 50
              "first_seen": r["first_seen"].isoformat(), "finding": r["finding"]} for r in rows]
 
 
+async def finding_counts(conn: asyncpg.Connection, digest: str) -> dict[str, int]:
+    """Number of an image's findings per severity, most severe first."""
+    rows = await conn.fetch(
+        "SELECT severity, count(*) AS n FROM findings WHERE image_digest = $1 GROUP BY severity", digest)
+    return {r["severity"]: r["n"] for r in sorted(rows, key=lambda r: -SEVERITY_ORDER.get(r["severity"], 0))}
+
+
+async def image_finding_ids(conn: asyncpg.Connection, digest: str) -> set[str]:
+    """Every id (advisory ids and aliases) the image's findings are known under."""
+    return {r[0] for r in await conn.fetch(
+        "SELECT DISTINCT unnest(ids) FROM findings WHERE image_digest = $1", digest)}
+
+
+async def replace_package_findings(conn: asyncpg.Connection, digest: str,
+                                   packages: list[tuple[str, str, str]], findings: list[Finding]) -> None:
+    """Replace the findings of some packages of an image, given as (ecosystem, name, version).
+
+    The findings of the image's other packages are left as they are.
+    """
+    keys = [finding_key(f) for f in findings]
+    async with conn.transaction():
+        await conn.execute(
+            """DELETE FROM findings WHERE image_digest = $1 AND NOT (key = ANY($5::text[]))
+                 AND (ecosystem, package, version) IN (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))""",
+            digest, [p[0] for p in packages], [p[1] for p in packages], [p[2] for p in packages], keys)
+        await conn.executemany(
+            """INSERT INTO findings (image_digest, key, advisory_id, ids, ecosystem, package, version,
+                                     fixed_versions, severity, score, finding)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+               ON CONFLICT (image_digest, key) DO UPDATE SET ids = EXCLUDED.ids,
+                 fixed_versions = EXCLUDED.fixed_versions, severity = EXCLUDED.severity,
+                 score = EXCLUDED.score, finding = EXCLUDED.finding""",
+            [(digest, k, f.advisory_id, f.ids or [f.advisory_id], f.ecosystem, f.package, f.version,
+              f.fixed_versions, f.severity, f.score, msgspec.to_builtins(f)) for k, f in zip(keys, findings)],
+        )
+
+
 async def lock_image(conn: asyncpg.Connection, digest: str) -> None:
     """Serialise matching of one image until the current transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matcher'), hashtext($1))", digest)
