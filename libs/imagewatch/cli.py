@@ -27,6 +27,43 @@ def _service(name: str) -> int:
     return 0
 
 
+SCAN_EPILOG = """\
+targets:
+  registry/repo:tag, registry/repo@sha256:...   an image in a registry
+  oci:DIR[:tag]                                  an OCI image layout directory
+  docker-archive:FILE                            a `docker save` archive
+
+exit codes:
+  0   no finding passed the filters (or --exit-code not given)
+  N   a finding passed the filters and --exit-code N was given
+  2   usage or target error (bad option, missing file or image, bad ignore/VEX file)
+  3   scan failure (database unreachable, registry or layer error during the scan)
+"""
+
+
+def _scan_parser(sub) -> None:
+    scan = sub.add_parser("scan", help="one-shot scan of an image (for CI)", epilog=SCAN_EPILOG,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    scan.add_argument("target", help="registry reference, oci:DIR[:tag] or docker-archive:FILE")
+    scan.add_argument("--data-dir", dest="data_dir_sub", default=None, help="data directory (.imagewatch)")
+    scan.add_argument("--format", default="table", choices=["table", "json", "sarif", "cyclonedx", "spdx"])
+    scan.add_argument("--output", default=None, metavar="FILE", help="write the report here (default stdout)")
+    scan.add_argument("--severity", default="", metavar="LIST",
+                      help="only these severities, e.g. HIGH,CRITICAL (default all)")
+    scan.add_argument("--exit-code", type=int, default=0, metavar="N",
+                      help="exit N when a finding passes the filters (default 0)")
+    scan.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fix")
+    scan.add_argument("--scanners", default="vuln,secret,misconfig", metavar="LIST",
+                      help="any of vuln,secret,misconfig (default all)")
+    scan.add_argument("--cache-dir", default=None, metavar="DIR",
+                      help="per-layer results kept across runs (default DATA_DIR/cache)")
+    scan.add_argument("--ignorefile", default=None, metavar="FILE",
+                      help="ignore file (default .imagewatchignore.yaml when present)")
+    scan.add_argument("--vex", action="append", default=[], metavar="FILE",
+                      help="OpenVEX document; not_affected/fixed statements suppress (repeatable)")
+    scan.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="imagewatch", description="Container image scanner next to your registry")
@@ -43,19 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+")
     dbsub.add_parser("sync", help="download advisory feeds")
     dbsub.add_parser("status", help="records, last sync and fingerprint per source")
-    scan = sub.add_parser("scan", help="one-shot scan of an image")
-    scan.add_argument("target")
-    scan.add_argument("--data-dir", dest="data_dir_sub", default=None)
-    scan.add_argument("--format", default="table", choices=["table", "json", "sarif", "cyclonedx", "spdx"])
-    scan.add_argument("--output", default=None)
-    scan.add_argument("--severity", default="")
-    scan.add_argument("--exit-code", type=int, default=0)
-    scan.add_argument("--ignore-unfixed", action="store_true")
-    scan.add_argument("--scanners", default="vuln,secret,misconfig")
-    scan.add_argument("--cache-dir", default=None)
-    scan.add_argument("--ignorefile", default=".imagewatchignore.yaml")
-    scan.add_argument("--vex", action="append", default=[])
-    scan.add_argument("--platform", default="linux/amd64")
+    _scan_parser(sub)
     return parser
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nats
 
-from imagewatch.advisories import Advisory, from_dict, load_path
+from imagewatch.advisories import load_path
 from imagewatch.messages import decoder_for
 from imagewatch.models import LayerRef, OSInfo, Package
 from imagewatch.store import images as images_store
@@ -54,16 +54,6 @@ async def add_image(pool, name: str, packages: list[Package], *, repository: str
 async def import_advisories(pool, *paths: Path) -> None:
     for path in paths:
         await upsert_advisories(pool, "test", list(load_path(path)))
-
-
-def advisory(adv_id: str, package: str, fixed: str, *, ecosystem: str = "PyPI", aliases=(),
-             withdrawn: str = "", modified: str = "2030-01-01T00:00:00Z") -> Advisory:
-    return from_dict({
-        "id": adv_id, "modified": modified, "withdrawn": withdrawn, "aliases": list(aliases),
-        "summary": f"{package} test advisory",
-        "affected": [{"package": {"ecosystem": ecosystem, "name": package},
-                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
-    }, adv_id)
 
 
 class Tap:
