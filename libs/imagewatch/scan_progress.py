@@ -13,8 +13,14 @@ import time
 from typing import TextIO
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB"
+def human_bytes(n: int) -> str:
+    """``n`` bytes as ``812 B``, ``12.3 kB``, ``4.5 MB`` or ``1.2 GB``."""
+    if n < 1000:
+        return f"{n} B"
+    for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9)):
+        if n < scale * 1000 or unit == "GB":
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
 
 
 class Progress:
@@ -50,7 +56,7 @@ class Progress:
 
     def line(self) -> str:
         """The text of the progress line."""
-        parts = [f"{self.stage}", f"fetched {self.fetched} layers ({_mb(self.bytes)})"]
+        parts = [f"{self.stage}", f"fetched {self.fetched} layers ({human_bytes(self.bytes)})"]
         parts += [f"{stage} {n}/{self.layers}" for stage, n in self.analysed.items()]
         return ", ".join(parts) + f", {time.monotonic() - self.started:.1f}s"
 
@@ -71,7 +77,7 @@ class Progress:
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
-        """Stop redrawing and erase the line."""
+        """Stop redrawing: show the final counts once, then erase the line."""
         if self._task is None:
             return
         self._task.cancel()
@@ -80,6 +86,7 @@ class Progress:
         except asyncio.CancelledError:
             pass
         self._task = None
+        self._draw(self.line())
         self._draw("")
         self.stream.write("\r")
         self.stream.flush()
