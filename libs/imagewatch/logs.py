@@ -39,8 +39,11 @@ def configure(fmt: str = "auto", level: str = "info", stream=None) -> None:
 
 
 def get_logger(name: str):
-    """A structlog logger carrying ``component=name``."""
-    return structlog.get_logger().bind(component=name)
+    """A structlog logger carrying ``component=name``.
+
+    It stays lazy: created at import time, it still follows a later ``configure``.
+    """
+    return structlog.get_logger(component=name)
 
 
 def bind_message(**values) -> None:

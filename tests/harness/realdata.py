@@ -38,7 +38,7 @@ from harness.images import FileSpec, Symlink
 CACHE_ENV = "IMAGEWATCH_TEST_CACHE"
 DEBS = ("base-files", "zlib1g", "libgcc-s1", "libssl3", "ca-certificates", "python3-yaml",
         "liblog4j1.2-java")
-WHEELS = ("Django==2.2", "urllib3==1.24.1", "requests==2.19.0", "PyYAML==6.0.1")
+WHEELS = ("Django==2.2", "urllib3==1.24.1", "requests==2.19.0", "PyYAML==6.0")
 NPM = ("lodash@4.17.15", "minimist@1.2.0")
 APT_ARCHIVES = Path("/var/cache/apt/archives")
 _TIMEOUT = 300

@@ -1,4 +1,4 @@
-"""Matching packages against advisories, per the OSV evaluation rules. Pure functions.
+"""Matching packages against advisories, per the OSV evaluation rules.
 
 A version is affected by an ``affected`` entry when it is listed in
 ``versions`` or falls in any ``SEMVER``/``ECOSYSTEM`` range. A range is
@@ -6,6 +6,9 @@ evaluated by walking its events sorted by the scheme (``introduced: "0"``
 first): an introduced event at or below the version opens, a fixed event at or
 below it closes, a last_affected event below it closes; ``limit`` events cap
 the range. ``GIT`` ranges name commits and never match a version.
+
+The functions have no effect beyond the prepared form of each advisory that
+``compiled.py`` keeps on the advisory object.
 """
 
 from __future__ import annotations
@@ -13,61 +16,20 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..models import Finding, OSInfo, Package
-from ..versions import SCHEMES, InvalidVersion, UnknownEcosystem, VersionScheme, base_ecosystem, scheme_for
+from ..versions import InvalidVersion, UnknownEcosystem, VersionScheme, base_ecosystem, scheme_for
+from .compiled import CompiledEntry, Events, compile_entry, compiled, range_scheme, sorted_events
 from .model import Advisory, Affected, Range
 from .merge import merge_findings
 from .names import normalise_name
 from .release import ecosystem_and_release, os_ecosystem
 from .severity import severity_of
 
-_SEMVER_FAMILY = frozenset({"semver", "go"})
-_ZERO = (0,)
 
-
-def _range_scheme(rng: Range, scheme: VersionScheme) -> VersionScheme:
-    if rng.type == "SEMVER" and scheme.name not in _SEMVER_FAMILY:
-        return SCHEMES["semver"]
-    return scheme
-
-
-def _sorted_events(rng: Range, scheme: VersionScheme) -> list[tuple[tuple, str, Any]]:
-    """(sort key, kind, version key) per event, ascending; unparseable events are dropped."""
-    out = []
-    for ev in rng.events:
-        for kind in ("introduced", "fixed", "last_affected", "limit"):
-            value = getattr(ev, kind)
-            if value is None:
-                continue
-            if kind == "introduced" and value == "0":
-                out.append((_ZERO, kind, None))
-            elif kind == "limit" and value == "*":
-                out.append(((2,), kind, None))
-            else:
-                try:
-                    key = scheme.key(value)
-                except InvalidVersion:
-                    continue
-                out.append(((1, key), kind, key))
-    out.sort(key=lambda item: item[0])
-    return out
-
-
-def range_affected(rng: Range, version: str, scheme: VersionScheme) -> tuple[bool, str | None]:
-    """Whether ``version`` is in the range, and the first fix above it (or None).
-
-    GIT ranges, and versions the range's scheme cannot parse, are never affected.
-    """
-    if rng.type == "GIT":
-        return False, None
-    scheme = _range_scheme(rng, scheme)
-    try:
-        v = scheme.key(version)
-    except InvalidVersion:
-        return False, None
+def _evaluate(events: Events, v: Any) -> tuple[bool, str | None]:
+    """Walk sorted events for version key ``v``: (affected, first fix above it or None)."""
     affected = False
     limits = []
-    events = _sorted_events(rng, scheme)
-    for _sort, kind, key in events:
+    for _sort, kind, key, _value in events:
         if kind == "introduced":
             if key is None or v >= key:
                 affected = True
@@ -83,49 +45,68 @@ def range_affected(rng: Range, version: str, scheme: VersionScheme) -> tuple[boo
         affected = False
     if not affected:
         return False, None
-    fixes = [ev.fixed for ev in rng.events if ev.fixed is not None and _above(scheme, ev.fixed, v)]
-    return True, min(fixes, key=scheme.key) if fixes else None
+    for _sort, kind, key, value in events:  # ascending, so the first fix above is the lowest
+        if kind == "fixed" and key > v:
+            return True, value
+    return True, None
 
 
-def _above(scheme: VersionScheme, version: str, than: Any) -> bool:
-    try:
-        return scheme.key(version) > than
-    except InvalidVersion:
-        return False
+def range_affected(rng: Range, version: str, scheme: VersionScheme) -> tuple[bool, str | None]:
+    """Whether ``version`` is in the range, and the first fix above it (or None).
 
-
-def _listed(affected: Affected, version: str, scheme: VersionScheme | None) -> bool:
-    if not affected.versions:
-        return False
-    if version in affected.versions:
-        return True
-    if scheme is None:
-        return False
+    GIT ranges, and versions the range's scheme cannot parse, are never affected.
+    """
+    if rng.type == "GIT":
+        return False, None
+    scheme = range_scheme(rng, scheme)
     try:
         v = scheme.key(version)
     except InvalidVersion:
+        return False, None
+    return _evaluate(sorted_events(rng, scheme), v)
+
+
+def _listed(ce: CompiledEntry, version: str) -> bool:
+    if not ce.listed:
         return False
-    for listed in affected.versions:
+    if version in ce.listed:
+        return True
+    if ce.scheme is None:
+        return False
+    try:
+        v = ce.scheme.key(version)
+    except InvalidVersion:
+        return False
+    if ce.listed_keys is not None:
+        return v in ce.listed_keys
+    for listed in ce.listed:
         try:
-            if scheme.key(listed) == v:
+            if ce.scheme.key(listed) == v:
                 return True
         except InvalidVersion:
             continue
     return False
 
 
+def _entry_fixes(ce: CompiledEntry, version: str) -> tuple[bool, list[str]]:
+    hit = _listed(ce, version)
+    fixes: list[str] = []
+    for scheme, events in ce.ranges:
+        try:
+            v = scheme.key(version)
+        except InvalidVersion:
+            continue
+        inside, fix = _evaluate(events, v)
+        if inside:
+            hit = True
+            if fix is not None and fix not in fixes:
+                fixes.append(fix)
+    return hit, fixes
+
+
 def affected_fixes(affected: Affected, version: str, scheme: VersionScheme | None) -> tuple[bool, list[str]]:
     """Whether ``version`` is affected by the entry, and the fixes above it from affecting ranges."""
-    hit = _listed(affected, version, scheme)
-    fixes: list[str] = []
-    if scheme is not None:
-        for rng in affected.ranges:
-            inside, fix = range_affected(rng, version, scheme)
-            if inside:
-                hit = True
-                if fix is not None and fix not in fixes:
-                    fixes.append(fix)
-    return hit, fixes
+    return _entry_fixes(compile_entry(affected, scheme), version)
 
 
 def is_affected(affected: Affected, version: str, scheme: VersionScheme | None) -> bool:
@@ -169,6 +150,18 @@ def _summary(advisory: Advisory) -> str:
     return first[:200]
 
 
+def _entries(adv: Advisory, targets: frozenset[str], by_base: bool, name: str) -> list[CompiledEntry]:
+    """The advisory's entries about ``name`` in one of ``targets``, in the advisory's order."""
+    index = compiled(adv)
+    keyed = index.base if by_base else index.exact
+    found: list[CompiledEntry] = []
+    for target in targets:
+        more = keyed.get((target, name))
+        if more:
+            found = more if not found else sorted(found + more, key=lambda ce: ce.index)
+    return found
+
+
 def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory]) -> list[Finding]:
     """Findings for one package against candidate advisories, merged per vulnerability.
 
@@ -186,20 +179,17 @@ def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory
         if adv.withdrawn:
             continue
         hit, fixes, entry_hit = False, [], None
-        for entry in adv.affected:
-            p = entry.package
-            if p is None:
-                continue
-            eco = base_ecosystem(p.ecosystem) if by_base else p.ecosystem
-            if eco not in targets or normalise_name(p.ecosystem, p.name) != name:
-                continue
-            entry_affected, entry_fixes = affected_fixes(entry, version, scheme)
+        for ce in _entries(adv, targets, by_base, name):
+            entry_affected, entry_fixes = _entry_fixes(ce, version)
             if entry_affected:
-                hit, entry_hit = True, entry_hit or entry
+                hit, entry_hit = True, entry_hit or ce
                 fixes += [f for f in entry_fixes if f not in fixes]
         if not hit:
             continue
-        score, rating = severity_of(adv, entry_hit)
+        severities = compiled(adv).severity
+        if entry_hit.index not in severities:
+            severities[entry_hit.index] = severity_of(adv, entry_hit.entry)
+        score, rating = severities[entry_hit.index]
         findings.append(Finding(
             advisory_id=adv.id, ids=adv.ids, package=pkg.name, version=pkg.version,
             ecosystem=pkg.ecosystem, purl=pkg.purl, fixed_versions=fixes, severity=rating,

@@ -63,8 +63,12 @@ class Reference(msgspec.Struct, kw_only=True, omit_defaults=True):
     url: str
 
 
-class Advisory(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One vulnerability record. ``withdrawn`` set means it no longer matches."""
+class Advisory(msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):
+    """One vulnerability record. ``withdrawn`` set means it no longer matches.
+
+    ``dict=True`` lets the matcher keep its prepared form on the object (``compiled.py``);
+    it is never encoded.
+    """
 
     id: str
     schema_version: str = ""

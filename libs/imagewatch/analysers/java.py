@@ -20,7 +20,8 @@ from typing import IO, Literal
 from packageurl import PackageURL
 
 from ..models import Package
-from .java_archive import Coordinates, from_pom_properties, identify, parse_manifest, split_filename
+from .java_archive import (Coordinates, from_pom_properties, from_repository_path, identify, parse_manifest,
+                           split_filename)
 
 ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".par", ".jpi", ".hpi")
 MAX_DEPTH = 3
@@ -74,7 +75,7 @@ def _scan(source: IO[bytes], path: str, depth: int, budget: _Budget) -> list[Pac
         base = path.rpartition("/")[2]
         own = split_filename(base)
         if not found or (own and not any(c.artifact == own[0] or c.version == own[1] for c in found)):
-            coords = identify(base, manifest)
+            coords = (from_repository_path(path) if depth == 0 else None) or identify(base, manifest)
             if coords and not any((c.artifact, c.version) == (coords.artifact, coords.version) for c in found):
                 found.append(coords)
         out.extend(_package(c, path) for c in found)
@@ -102,7 +103,7 @@ class JavaAnalyser:
     """Maven artifacts in Java archives."""
 
     name = "java-archive"
-    version = 1
+    version = 2
     kind: Literal["os", "lang"] = "lang"
 
     def wants(self, path: str, size: int) -> bool:

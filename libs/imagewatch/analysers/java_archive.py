@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 _PROPERTY = re.compile(r"^([^=:\s]+)\s*[=:\s]\s*(.*)$")
 _VERSION_START = re.compile(r"-(?=\d)")
+_REPOSITORY_ROOTS = frozenset({"repository", "maven-repo", "maven2"})
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,20 @@ def identify(base: str, manifest: dict[str, str]) -> Coordinates | None:
     if not group and symbolic.endswith("." + artifact):
         group = symbolic[: -len(artifact) - 1]
     return Coordinates(group if " " not in group else "", artifact, version)
+
+
+def from_repository_path(path: str) -> Coordinates | None:
+    """Coordinates of ``<root>/<group dirs>/<artifact>/<version>/<artifact>-<version>[-classifier].jar``.
+
+    ``<root>`` is the last directory named ``repository`` (Maven's local
+    repository), ``maven-repo`` (Debian) or ``maven2``; None for other paths.
+    """
+    parts = path.split("/")
+    roots = [i for i, part in enumerate(parts[:-4]) if part in _REPOSITORY_ROOTS]
+    if not roots:
+        return None
+    *group, artifact, version, base = parts[roots[-1] + 1:]
+    stem = base.rsplit(".", 1)[0]
+    if not group or not (stem == f"{artifact}-{version}" or stem.startswith(f"{artifact}-{version}-")):
+        return None
+    return Coordinates(".".join(group), artifact, version)

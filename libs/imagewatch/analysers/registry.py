@@ -17,7 +17,7 @@ class RegistryError(ValueError):
 
 def _analysers() -> list[Analyser]:
     # Imported here so that importing the registry stays cheap and cycle-free.
-    from . import apk, dotnet, dpkg, golang, java, node, php, python, rpm, ruby, rust
+    from . import apk, dotnet, dpkg, golang, java, node, php, python, rpm, ruby, rust, sbom
 
     return [
         dpkg.DpkgAnalyser(),
@@ -32,6 +32,7 @@ def _analysers() -> list[Analyser]:
         php.PhpAnalyser(),
         dotnet.DotnetAnalyser(),
         rust.RustAnalyser(),
+        sbom.SbomAnalyser(),
     ]
 
 

@@ -101,7 +101,9 @@ def analyse_layer(
         walk = walk_layer(fileobj, media_type, want=want, dest=Path(tmp), limits=limits, on_entry=on_entry)
         results = {}
         for i, analyser in enumerate(analysers):
-            mine = {p: f for p, f in walk.files.items() if i in wanted_by.get(p, ())}
+            # A symlink is the same file again: analysers see regular files (and hard links) only.
+            mine = {p: f for p, f in walk.files.items()
+                    if i in wanted_by.get(p, ()) and p not in walk.symlinks}
             results[analyser.name] = _run(analyser, mine) if mine else AnalyserResult(version=analyser.version)
         os_info = detect_os({p: f for p, f in walk.files.items() if p in os_files})
     return LayerAnalysis(

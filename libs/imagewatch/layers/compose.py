@@ -6,7 +6,8 @@ non-directory entry at a file's path (or at one of its parent directories)
 replaces it, then the layer's own results are added. A package's ``layer`` is
 the diff_id of the lowest layer of the unbroken run of layers in which the same
 (ecosystem, name, version) was in the image: rewriting ``var/lib/dpkg/status``
-does not re-introduce every package. Language packages read from a file that
+does not re-introduce every package. Language packages are tracked per file
+too, so a pip-installed copy is not dated by a distro-owned copy elsewhere. Language packages read from a file that
 an OS package owns are dropped: the distro already reports them.
 """
 
@@ -23,7 +24,11 @@ from .distro import os_package
 from .paths import ancestors, resolve
 
 Source = tuple[str, str]  # (analyser name, image path)
-Key = tuple[str, str, str]
+Key = tuple[str, str, str, str]
+
+
+def _key(pkg: Package) -> Key:
+    return (pkg.ecosystem, pkg.name, pkg.version, pkg.path if pkg.kind == "lang" else "")
 
 
 class Inventory(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -92,7 +97,7 @@ def compose(layers: Sequence[tuple[str, LayerAnalysis]]) -> Inventory:
             for db, per_package in result.owned.items():
                 owned[(name, db)] = per_package
         os_info = layer.os or os_info
-        present = {(p.ecosystem, p.name, p.version) for pkgs in packages.values() for p in pkgs}
+        present = {_key(p) for pkgs in packages.values() for p in pkgs}
         introduced = {key: introduced.get(key, index) for key in present}
     owned_paths = _owned_paths(owned, symlinks)
     analyses = [layer for _, layer in layers]
@@ -101,7 +106,7 @@ def compose(layers: Sequence[tuple[str, LayerAnalysis]]) -> Inventory:
         for pkg in pkgs:
             if pkg.kind == "lang" and _owned_by_os(pkg.path, owned_paths, symlinks, analyses):
                 continue
-            diff_id = layers[introduced[(pkg.ecosystem, pkg.name, pkg.version)]][0]
+            diff_id = layers[introduced[_key(pkg)]][0]
             pkg = msgspec.structs.replace(pkg, layer=diff_id)
             out.append(os_package(pkg, os_info) if pkg.kind == "os" else pkg)
     out.sort(key=lambda p: (p.kind != "os", p.ecosystem, p.name, p.version, p.path))

@@ -11,6 +11,7 @@ matcher can re-match exactly the images holding them.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, AsyncIterator, Iterable
@@ -108,11 +109,47 @@ async def upsert_advisories(conn: Any, source: str, advisories: Iterable[Advisor
     return changed_pairs, changed_ids
 
 
+class DecodedCache:
+    """Decoded advisory documents by id, each valid while the stored digest is the one it was decoded from.
+
+    Matching decodes the same popular advisories for every image; keeping them
+    saves the decoding and, more, fetching the documents at all. Holds at most
+    ``size`` advisories, dropping the least recently used.
+    """
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[bytes, Advisory]] = OrderedDict()
+
+    def get(self, advisory_id: str, digest: bytes) -> Advisory | None:
+        """The advisory decoded from the document with ``digest``, or None."""
+        item = self._items.get(advisory_id)
+        if item is None or item[0] != digest:
+            return None
+        self._items.move_to_end(advisory_id)
+        return item[1]
+
+    def put(self, advisory_id: str, digest: bytes, advisory: Advisory) -> None:
+        """Remember one decoded advisory."""
+        self._items[advisory_id] = (digest, advisory)
+        self._items.move_to_end(advisory_id)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._items.clear()
+
+
+DECODED = DecodedCache()
+
+
 async def advisories_for(conn: Any, ecosystem: str, names: Iterable[str]) -> dict[str, list[Advisory]]:
     """Live advisories naming each package in ``ecosystem`` (or its release-less base).
 
     ``names`` are as the inventory has them; they are normalised for the lookup
     and the result is keyed by the names given. Names without advisories are absent.
+    Documents already decoded (``DECODED``, checked by digest) are not fetched again.
     """
     wanted: dict[str, list[str]] = {}
     for name in names:
@@ -122,20 +159,32 @@ async def advisories_for(conn: Any, ecosystem: str, names: Iterable[str]) -> dic
     ecosystems = list(dict.fromkeys([ecosystem, base_ecosystem(ecosystem)]))
     async with _connection(conn) as c:
         rows = await c.fetch(
-            "SELECT p.name, a.id, a.doc::text AS doc FROM advisory_packages p"
+            "SELECT a.id, a.digest, array_agg(DISTINCT p.name) AS names FROM advisory_packages p"
             " JOIN advisories a ON a.id = p.advisory_id"
-            " WHERE p.ecosystem = ANY($1::text[]) AND p.name = ANY($2::text[]) AND a.withdrawn = ''",
-            ecosystems, list(wanted))
-    decoded: dict[str, Advisory] = {}
+            " WHERE p.ecosystem = ANY($1::text[]) AND p.name = ANY($2::text[]) AND a.withdrawn = ''"
+            " GROUP BY a.id", ecosystems, list(wanted))
+        decoded: dict[str, Advisory] = {}
+        missing = []
+        for r in rows:
+            adv = DECODED.get(r["id"], r["digest"])
+            if adv is None:
+                missing.append(r["id"])
+            else:
+                decoded[r["id"]] = adv
+        if missing:
+            docs = await c.fetch("SELECT id, digest, doc::text AS doc FROM advisories WHERE id = ANY($1::text[])",
+                                 missing)
+            for d in docs:
+                adv = decoded[d["id"]] = _DECODER.decode(d["doc"])
+                DECODED.put(d["id"], d["digest"], adv)
     out: dict[str, list[Advisory]] = {}
     for r in rows:
         adv = decoded.get(r["id"])
-        if adv is None:
-            adv = decoded[r["id"]] = _DECODER.decode(r["doc"])
-        for original in wanted[r["name"]]:
-            found = out.setdefault(original, [])
-            if all(a.id != adv.id for a in found):
-                found.append(adv)
+        if adv is None:  # deleted between the two queries
+            continue
+        for name in r["names"]:
+            for original in wanted[name]:
+                out.setdefault(original, []).append(adv)
     return out
 
 

@@ -1,0 +1,227 @@
+"""Inventory vs Trivy on images of real package content in a local registry.
+
+Builds images from ``tests/harness/realdata`` (real ``.deb`` files with their
+dpkg database, real wheels, npm packages, the ``nats-server`` Go binary,
+Debian's log4j jar) and pushes them to a ``docker-registry`` started here.
+For each image, one child process runs imagewatch's inventory the way the
+services do (``RegistryClient`` pulls and verifies the layers,
+``inventory_image`` analyses and composes, a ``DirectoryLayerCache``) and
+another runs ``trivy image --format cyclonedx`` on the same reference; wall
+time and peak RSS (``wait4``) of each, package counts and the package-set
+difference are printed. A re-push that shares the base layers runs with the
+caches the first image left (imagewatch's layer cache, Trivy's cache dir).
+
+Trivy runs offline (``--skip-db-update --skip-java-db-update --offline-scan``)
+with an empty Java index DB (the real one is a ~1 GB download): jars without
+``pom.properties`` get no Maven coordinates from Trivy here.
+
+Usage: ``.venv/bin/python bench/inventory.py [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import unquote
+
+ROOT = Path(__file__).resolve().parents[1]
+# bench/secrets.py would shadow the stdlib ``secrets`` the harness needs; tests/ holds the harness
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"] + [str(ROOT / "tests")]
+
+TRIVY = Path(sys.executable).parent / "trivy"
+OFFLINE = ["--skip-db-update", "--skip-java-db-update", "--offline-scan"]
+
+
+# --------------------------------------------------------------------------- package keys
+
+
+def purl_key(purl: str) -> tuple[str, str, str] | None:
+    """(type, namespace/name, version) of a purl, with Trivy's spellings folded into ours.
+
+    Trivy writes a deb epoch as a qualifier and Go's toolchain as ``v1.x``;
+    imagewatch keeps the epoch in the version (``1:1.2.13``) and writes
+    ``stdlib@1.x`` (the OSV form). PyPI names are compared normalised.
+    """
+    from packageurl import PackageURL
+    from packaging.utils import canonicalize_name
+
+    if not purl:
+        return None
+    p = PackageURL.from_string(purl)
+    version = unquote(p.version or "")
+    if p.type == "deb" and p.qualifiers.get("epoch"):
+        version = f"{p.qualifiers['epoch']}:{version}"
+    if p.type == "golang" and p.name == "stdlib":
+        version = version.removeprefix("v")
+    name = canonicalize_name(p.name) if p.type == "pypi" else p.name
+    return p.type, f"{p.namespace}/{name}" if p.namespace else name, version
+
+
+# --------------------------------------------------------------------------- child: imagewatch
+
+
+async def _imagewatch(reference: str, host: str, cache: Path, out: Path) -> None:
+    import aiohttp
+
+    from imagewatch.analysers.registry import default_analysers
+    from imagewatch.inventory import DirectoryLayerCache, LayerSource, inventory_image
+    from imagewatch.registry import RegistryClient
+
+    async with aiohttp.ClientSession() as session:
+        client = RegistryClient(session, insecure_registries={host})
+        [image] = await client.pull_images(reference)
+
+        def source(layer):
+            async def fetch(path: Path) -> None:
+                await client.get_blob(image.reference, layer.digest, path, size=layer.size)
+            return LayerSource(layer.diff_id, layer.media_type, fetch)
+
+        tmp = cache / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        result = await inventory_image([source(layer) for layer in image.layers], default_analysers(),
+                                       DirectoryLayerCache(cache / "layers"), tmp_dir=tmp)
+    packages = [{"purl": p.purl, "path": p.path, "ecosystem": p.ecosystem} for p in result.inventory.packages]
+    out.write_text(json.dumps({"packages": packages, "layers_read": len(result.analysed)}))
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def _measure(args: list[str]) -> tuple[float, float]:
+    """Run ``args``; (wall seconds, peak RSS MiB of that process alone).
+
+    GNU ``time`` reports the peak: a child forked straight from this (large)
+    process would count the parent's pages in its own maximum RSS.
+    """
+    with tempfile.NamedTemporaryFile("r", prefix="iw-rss-") as rss:
+        started = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *args],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
+        return seconds, int(rss.read().split()[-1]) / 1024
+
+
+def run_imagewatch(reference: str, host: str, cache: Path, out: Path) -> dict:
+    seconds, rss = _measure([sys.executable, __file__, "--child", reference, host, str(cache), str(out)])
+    data = json.loads(out.read_text())
+    keys = {purl_key(p["purl"]) for p in data["packages"]} - {None}
+    return {"seconds": seconds, "rss": rss, "keys": keys, "count": len(data["packages"]),
+            "layers_read": data["layers_read"], "packages": data["packages"]}
+
+
+def empty_java_db(cache: Path) -> None:
+    """An empty Trivy Java index DB (schema of aquasecurity/trivy-java-db, version 1), so jars are analysed."""
+    db_dir = cache / "java-db"
+    db_dir.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db_dir / "trivy-java.db") as db:
+        db.executescript(
+            "CREATE TABLE IF NOT EXISTS artifacts(id INTEGER PRIMARY KEY, group_id TEXT, artifact_id TEXT);"
+            "CREATE TABLE IF NOT EXISTS indices(artifact_id INTEGER, version TEXT, sha1 BLOB, archive_type TEXT,"
+            " foreign key (artifact_id) references artifacts(id));"
+            "CREATE UNIQUE INDEX IF NOT EXISTS artifacts_idx ON artifacts(artifact_id, group_id);"
+            "CREATE INDEX IF NOT EXISTS indices_artifact_idx ON indices(artifact_id);"
+            "CREATE UNIQUE INDEX IF NOT EXISTS indices_sha1_idx ON indices(sha1);")
+    (db_dir / "metadata.json").write_text(json.dumps({
+        "Version": 1, "NextUpdate": "2999-01-01T00:00:00Z", "UpdatedAt": "2024-01-01T00:00:00Z",
+        "DownloadedAt": "2024-01-01T00:00:00Z"}))
+
+
+def run_trivy(reference: str, cache: Path, out: Path) -> dict:
+    empty_java_db(cache)
+    seconds, rss = _measure([str(TRIVY), "image", "--quiet", "--cache-dir", str(cache), "--insecure",
+                             "--image-src", "remote", "--format", "cyclonedx", "--output", str(out),
+                             *OFFLINE, reference])
+    components = json.loads(out.read_text()).get("components", [])
+    libraries = [c for c in components if c.get("type") == "library"]
+    paths = {}
+    for c in libraries:
+        props = {p["name"]: p["value"] for p in c.get("properties", [])}
+        paths[purl_key(c.get("purl", ""))] = props.get("aquasecurity:trivy:FilePath", "")
+    return {"seconds": seconds, "rss": rss, "keys": set(paths) - {None}, "count": len(libraries), "paths": paths}
+
+
+def build_images(registry: str) -> list[tuple[str, str]]:
+    """Push the bench images; [(label, reference)] in the order they are measured."""
+    from harness import realdata
+    from harness.images import layer_tar
+    from inventory_real.real_images import real_image
+    from inventory_service.raw_images import push_raw
+
+    image = real_image()  # base, pruned wheels, npm, Go binary + jar
+    wheels = realdata.python_wheels()
+    full_wheels = layer_tar(realdata.tree_layer(wheels.tree, "usr/local/lib/python3.11/site-packages"))
+    site = Path(sysconfig.get_paths()["purelib"])
+    venv = layer_tar(realdata.tree_layer(site, "usr/local/lib/python3.11/site-packages",
+                                         keep=lambda rel: "__pycache__" not in rel, skip_above=64 << 20))
+    base, _, npm, top = image.layers
+    images = [
+        ("app (deb + wheels + npm + Go + jar)", "bench/app", "1", [base, full_wheels, npm, top]),
+        ("re-push sharing base + wheels", "bench/app", "2", [base, full_wheels, image.layers[2]]),
+        ("python (deb + a real venv, 189 MB)", "bench/venv", "1", [base, venv]),
+    ]
+    out = []
+    for label, repo, tag, layers in images:
+        pushed = push_raw(registry, repo, tag, layers)
+        out.append((label, pushed.reference))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per image, best kept")
+    parser.add_argument("--child", nargs=4, metavar=("REF", "HOST", "CACHE", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        ref, host, cache, out = args.child
+        asyncio.run(_imagewatch(ref, host, Path(cache), Path(out)))
+        return
+    from harness.registry import run_registry
+
+    with tempfile.TemporaryDirectory(prefix="iw-bench-inv-") as scratch, run_registry(Path(scratch) / "reg") as reg:
+        tmp = Path(scratch)
+        images = build_images(reg.host)
+        rows, diffs = [], []
+        best: dict[tuple[str, str], dict] = {}
+        for attempt in range(args.repeat):
+            iw_cache, tv_cache = tmp / f"iw-{attempt}", tmp / f"trivy-{attempt}"
+            for label, ref in images:
+                if label.startswith("python"):  # its own cold caches: a fresh image
+                    shutil.rmtree(iw_cache / "layers", ignore_errors=True)
+                    shutil.rmtree(tv_cache / "fanal", ignore_errors=True)
+                iw = run_imagewatch(ref, reg.host, iw_cache, tmp / "iw.json")
+                tv = run_trivy(ref, tv_cache, tmp / "trivy.json")
+                for tool, res in (("iw", iw), ("trivy", tv)):
+                    if (label, tool) not in best or res["seconds"] < best[(label, tool)]["seconds"]:
+                        best[(label, tool)] = res
+        print(f"{'image':<38} {'tool':<10} {'wall s':>7} {'peak RSS MiB':>13} {'packages':>9} {'layers read':>12}")
+        for label, _ in images:
+            iw, tv = best[(label, "iw")], best[(label, "trivy")]
+            print(f"{label:<38} {'imagewatch':<10} {iw['seconds']:7.2f} {iw['rss']:13.0f} {iw['count']:9d} "
+                  f"{iw['layers_read']:12d}")
+            print(f"{'':<38} {'trivy':<10} {tv['seconds']:7.2f} {tv['rss']:13.0f} {tv['count']:9d}")
+            only_trivy = sorted(tv["keys"] - iw["keys"])
+            only_iw = sorted(iw["keys"] - tv["keys"])
+            diffs.append((label, only_trivy, only_iw, tv, iw))
+            rows.append(label)
+        for label, only_trivy, only_iw, tv, iw in diffs:
+            print(f"\n{label}: {len(tv['keys'] & iw['keys'])} packages in both")
+            for key in only_trivy:
+                print(f"  only Trivy:      {key}  ({tv['paths'].get(key, '')})")
+            for key in only_iw:
+                paths = sorted({p['path'] for p in iw['packages'] if purl_key(p['purl']) == key})
+                print(f"  only imagewatch: {key}  ({', '.join(paths)})")
+
+
+if __name__ == "__main__":
+    main()
