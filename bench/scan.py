@@ -316,7 +316,7 @@ def bench(images: dict[str, Path], dsn: str, work: Path, runs: int) -> list[tupl
 
 
 def report(rows: list[tuple[str, str, str, list[Run]]], images: dict[str, Path]) -> None:
-    """The median table, then Trivy/imagewatch ratios per image and cache state."""
+    """The median table, then imagewatch/Trivy ratios per image and cache state."""
     med: dict[tuple[str, str, str], tuple[float, float]] = {}
     print(f"\n{'tool':<11} {'image':<7} {'MB':>5} {'cache':<5} {'wall s':>7} {'peak RSS MB':>11} "
           f"{'pkgs':>5} {'vulns':>5} {'secrets':>7}")

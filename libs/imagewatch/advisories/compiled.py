@@ -91,12 +91,32 @@ def _key_or_none(scheme: VersionScheme):
     return key
 
 
-class CompiledAdvisory(NamedTuple):
-    """Entries by (ecosystem as published, name) and by (base ecosystem, name), names normalised."""
+class CompiledAdvisory:
+    """Entry positions by (ecosystem as published, name) and by (base ecosystem, name), names
+    normalised; each entry is prepared on first use, as is its severity (filled by the matcher)."""
 
-    exact: dict[tuple[str, str], list[CompiledEntry]]
-    base: dict[tuple[str, str], list[CompiledEntry]]
-    severity: dict[int, tuple[float | None, str]]  # per entry index, filled by the matcher
+    __slots__ = ("advisory", "exact", "base", "_entries", "severity")
+
+    def __init__(self, advisory: Advisory) -> None:
+        self.advisory = advisory
+        self.exact: dict[tuple[str, str], list[int]] = {}
+        self.base: dict[tuple[str, str], list[int]] = {}
+        self._entries: dict[int, CompiledEntry] = {}
+        self.severity: dict[int, tuple[float | None, str]] = {}
+        for i, entry in enumerate(advisory.affected):
+            p = entry.package
+            if p is not None:
+                name = normalise_name(p.ecosystem, p.name)
+                self.exact.setdefault((p.ecosystem, name), []).append(i)
+                self.base.setdefault((base_ecosystem(p.ecosystem), name), []).append(i)
+
+    def entry(self, index: int) -> CompiledEntry:
+        """The entry at ``index`` of ``affected``, prepared with its ecosystem's scheme."""
+        found = self._entries.get(index)
+        if found is None:
+            entry = self.advisory.affected[index]
+            found = self._entries[index] = compile_entry(entry, _scheme(entry.package.ecosystem), index)
+        return found
 
 
 def _scheme(ecosystem: str) -> VersionScheme | None:
@@ -107,20 +127,8 @@ def _scheme(ecosystem: str) -> VersionScheme | None:
 
 
 def compiled(advisory: Advisory) -> CompiledAdvisory:
-    """The advisory prepared for matching (computed on first use, then kept on the advisory)."""
+    """The advisory prepared for matching (indexed on first use, then kept on the advisory)."""
     found = advisory.__dict__.get(_ATTR)
-    if found is not None:
-        return found
-    exact: dict[tuple[str, str], list[CompiledEntry]] = {}
-    base: dict[tuple[str, str], list[CompiledEntry]] = {}
-    for i, entry in enumerate(advisory.affected):
-        p = entry.package
-        if p is None:
-            continue
-        ce = compile_entry(entry, _scheme(p.ecosystem), i)
-        name = normalise_name(p.ecosystem, p.name)
-        exact.setdefault((p.ecosystem, name), []).append(ce)
-        base.setdefault((base_ecosystem(p.ecosystem), name), []).append(ce)
-    result = CompiledAdvisory(exact, base, {})
-    advisory.__dict__[_ATTR] = result
-    return result
+    if found is None:
+        found = advisory.__dict__[_ATTR] = CompiledAdvisory(advisory)
+    return found

@@ -154,12 +154,12 @@ def _entries(adv: Advisory, targets: frozenset[str], by_base: bool, name: str) -
     """The advisory's entries about ``name`` in one of ``targets``, in the advisory's order."""
     index = compiled(adv)
     keyed = index.base if by_base else index.exact
-    found: list[CompiledEntry] = []
+    found: list[int] = []
     for target in targets:
         more = keyed.get((target, name))
         if more:
-            found = more if not found else sorted(found + more, key=lambda ce: ce.index)
-    return found
+            found = more if not found else sorted(found + more)
+    return [index.entry(i) for i in found]
 
 
 def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory]) -> list[Finding]:
