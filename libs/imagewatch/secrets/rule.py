@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from ..models import Severity
 
 
+THIRD_PARTY_ACTIONS = ("low", "skip")
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A secret rule.
@@ -25,9 +28,12 @@ class Rule:
     contain an anchor hit. ``generic`` rules (keyword plus free-form value) drop
     placeholder values; specific rules (a provider's exact token format) keep
     them at severity ``info``; ``placeholders=False`` turns that heuristic off
-(private keys, whose base64 bodies hold long runs). ``allow`` patterns drop a value for this rule
+    (private keys, whose base64 bodies hold long runs). ``allow`` patterns drop a value for this rule
     only. ``validator`` names a check in ``validators.py``. ``window`` is how many
     bytes after the line start a multi-line match may span (private keys).
+    ``third_party`` is what the rule does in third-party and documentation paths
+    (``THIRD_PARTY_PATHS`` in ``rules.py``): ``"low"`` reports at most at
+    severity ``low``, ``"skip"`` reports nothing there.
     """
 
     id: str
@@ -44,6 +50,7 @@ class Rule:
     window: int = 0
     placeholders: bool = True
     remediation: str = ""
+    third_party: str = "low"
 
 
 @dataclass(slots=True)
@@ -70,6 +77,8 @@ def compile_rule(rule: Rule) -> CompiledRule:
         raise RuleError(f"secrets: rule {rule.id}: pattern has no 'secret' group")
     if not rule.keywords and rule.anchor is None:
         raise RuleError(f"secrets: rule {rule.id}: needs keywords or an anchor")
+    if rule.third_party not in THIRD_PARTY_ACTIONS:
+        raise RuleError(f"secrets: rule {rule.id}: third_party must be one of {THIRD_PARTY_ACTIONS}")
     if not rule.case_sensitive and any(k != k.lower() for k in rule.keywords):
         raise RuleError(f"secrets: rule {rule.id}: keywords must be lowercase")
     return CompiledRule(rule=rule, regex=regex, allow=allow)

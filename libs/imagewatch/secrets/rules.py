@@ -1,4 +1,4 @@
-"""The secret rule table: one row per rule, nothing else.
+"""The secret rule table: one row per rule, and the allow data that goes with it.
 
 Patterns are Python regexes over bytes with a ``secret`` group; keywords are the
 literals the prefilter looks for; anchors (optional) are the Hyperscan regexes
@@ -6,9 +6,34 @@ that replace keywords when a literal would hit too often. Specific rules come
 first: when two rules match the same bytes, the earlier row wins. Written after
 studying the gitleaks, Trivy and detect-secrets rule sets; token formats are the
 providers' published ones.
+
+Third-party and documentation paths (``THIRD_PARTY_PATHS``: site-packages,
+dist-packages, node_modules, vendor trees, the Go and Python standard
+libraries, usr/share/doc, man pages, package metadata, test fixture dirs) hold
+other people's code, whose docstrings, tests and READMEs are full of example
+credentials. There a rule does what its ``third_party`` field says:
+
+* ``skip``: rules that need context to mean a secret (a keyword beside a
+  free-form value, a password in a URL, a JWT, a .netrc or shadow line, a
+  connection string; all ``generic`` rules and the ``CONTEXTUAL`` list) report
+  nothing there: in library code such a match is an example far more often
+  than a credential;
+* ``low`` (the default): rules for a provider's self-identifying format (AWS key
+  ids, GitHub/GitLab/Slack/Stripe tokens, private keys ...) still report, at
+  severity ``low`` with a note in the remediation: a real token copied into
+  site-packages is still a leak, but most hits there are test fixtures (CPython's
+  test certificates, say), so they should not page anyone.
+
+Unlike Trivy, which skips its ``usr/lib``, ``usr/share``, ``vendor`` and Python
+paths for every rule, nothing here is unscanned. ``URL_*`` hold what makes a
+URL with credentials a documentation example (``validators.not_doc_url``).
+``table_data()`` is everything here that decides what is reported; the secrets
+stage version hashes it, so changing any of it recomputes cached layers.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from .rule import Rule
 
@@ -79,7 +104,7 @@ def _private_key(id: str, title: str, label: str, keyword: str, severity: str = 
 
 _AWS_KEY_PREFIXES = ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "apka", "a3t")
 
-RULES: tuple[Rule, ...] = (
+_TABLE: tuple[Rule, ...] = (
     # --- private keys -------------------------------------------------------
     _private_key("private-key-rsa", "RSA private key", "RSA PRIVATE KEY", "begin rsa private key"),
     _private_key("private-key-ec", "EC private key", "EC PRIVATE KEY", "begin ec private key"),
@@ -335,7 +360,7 @@ RULES: tuple[Rule, ...] = (
          validator="jwt", case_sensitive=False),
     Rule("url-credentials", "Password in a URL", "high", ("://",),
          r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:@/\"'<>]{1,64}:(?P<secret>[^\s@/\"'<>]{3,128})@[A-Za-z0-9.\-_\[\]]+",
-         anchor=r"://[^\s:@/\"'<>]{1,64}:[^\s@/\"'<>]{3,128}@", allow=(r"^\d{1,5}$",)),
+         anchor=r"://[^\s:@/\"'<>]{1,64}:[^\s@/\"'<>]{3,128}@", allow=(r"^\d{1,5}$",), validator="url"),
     Rule("netrc-password", "Password in a .netrc file", "high", ("machine",),
          r"machine\s+\S+\s+login\s+\S+\s+password\s+(?P<secret>\S+)"),
     Rule("linux-password-hash", "Password hash in a shadow file", "medium", (":$1$", ":$5$", ":$6$", ":$y$", ":$2a$", ":$2b$", ":$2y$"),
@@ -351,6 +376,71 @@ RULES: tuple[Rule, ...] = (
     generic("generic-api-key", "API key assignment", r"api[_\-]?key", ("api_key", "apikey", "api-key"), 16, 3.5),
     generic("generic-token", "Token assignment", r"(?:token|auth[_\-]?key|access[_\-]?key)", ("token", "auth_key", "authkey", "access_key", "accesskey"), 16, 3.5),
 )
+
+# Rules that need context to mean a secret: skipped under THIRD_PARTY_PATHS
+# (as are all generic rules). The others match a self-identifying format.
+CONTEXTUAL: frozenset[str] = frozenset({
+    "aws-session-token", "gcp-service-account-key-id",
+    "azure-storage-account-key", "azure-shared-access-key", "azure-sas-token",
+    "azure-app-config-connection-string", "azure-client-secret", "azure-devops-pat",
+    "azure-container-registry-password", "bitbucket-client-secret", "atlassian-contextual-token",
+    "discord-client-secret", "paypal-client-secret", "hubspot-api-key",
+    "npmrc-auth-token", "npmrc-auth-password", "docker-config-auth", "kubernetes-docker-config-secret",
+    "maven-settings-password", "maven-settings-master-password", "heroku-api-key",
+    "ibm-cloud-api-key", "ibm-cos-hmac-secret", "softlayer-api-key", "ibm-cloudant-credential",
+    "fastly-api-token", "cloudflare-api-token", "netlify-contextual-token", "vercel-token",
+    "datadog-api-key", "okta-api-token", "asana-token", "airtable-token", "algolia-admin-key",
+    "symfony-default-secret", "symfony-app-secret", "jwt", "url-credentials", "netrc-password",
+    "linux-password-hash", "http-basic-auth-header",
+})
+
+RULES: tuple[Rule, ...] = tuple(
+    replace(r, third_party="skip") if r.generic or r.id in CONTEXTUAL else r for r in _TABLE)
+
+# Third-party code and documentation, as image path globs (see ``paths.py``).
+THIRD_PARTY_PATHS: tuple[str, ...] = (
+    # Python: installed distributions, their metadata, the standard library (and its test/).
+    "**/site-packages/**", "**/dist-packages/**", "**/*.dist-info/**", "**/*.egg-info/**",
+    "**/lib/python[0-9]*/**",
+    # JavaScript
+    "**/node_modules/**", "**/bower_components/**", "opt/yarn-v*/**", "usr/share/nodejs/**",
+    # Go: the toolchain's sources (Debian's golang-1.x too), the module cache, vendor trees.
+    "usr/lib/go/src/**", "usr/lib/go-*/src/**", "usr/local/go/src/**", "**/go/pkg/mod/**",
+    "**/vendor/**",
+    # Ruby, Perl, PHP, Rust, Java package trees.
+    "usr/lib/ruby/**", "var/lib/gems/**", "usr/local/bundle/**", "**/ruby/gems/**",
+    "usr/share/perl*/**", "usr/share/php/**", "**/.cargo/registry/**", "**/.m2/repository/**",
+    # Documentation.
+    "usr/share/doc/**", "usr/share/man/**", "usr/share/info/**", "usr/share/gtk-doc/**",
+    "usr/local/share/doc/**", "usr/local/share/man/**",
+    # Test fixtures shipped inside packages and source trees.
+    "**/testdata/**", "**/tests/fixtures/**", "**/test/fixtures/**",
+)
+
+# A URL with credentials is a documentation example, not reported, when its host
+# is reserved for documentation (RFC 2606 / 6761), or when user and password are
+# both placeholder words (compared percent-decoded, accents removed, letters and
+# digits only) and either the host is local or a placeholder name, or the words
+# are spelled with percent escapes (IRI examples: ``%C3%BCser:p%C3%A4ssword``).
+URL_DOC_HOST = r"(?:^|\.)example(?:\.|$)|\.(?:example|test|invalid|localhost)$"
+URL_PLACEHOLDER_HOSTS: frozenset[str] = frozenset({
+    "localhost", "127.0.0.1", "::1", "0.0.0.0", "host", "hostname", "host.com", "myhost", "yourhost",
+    "server", "myserver", "domain", "domain.com", "domain.tld", "mydomain.com", "yourdomain.com",
+})
+URL_PLACEHOLDER_USERS: frozenset[str] = frozenset({
+    "user", "username", "usr", "login", "name", "me", "foo", "myuser", "myusername", "youruser",
+    "yourusername", "someuser", "dbuser", "testuser", "admin", "root", "john", "jdoe", "alice", "bob",
+})
+URL_PLACEHOLDER_PASSWORDS: frozenset[str] = frozenset({
+    "pass", "password", "passwd", "pwd", "pw", "secret", "mypass", "mypassword", "yourpassword",
+    "userpassword", "pass123", "password123", "bar", "changeme",
+})
+
+
+def table_data() -> tuple:
+    """Everything in this module that decides what is reported (hashed into the stage version)."""
+    return (RULES, THIRD_PARTY_PATHS, URL_DOC_HOST, sorted(URL_PLACEHOLDER_HOSTS),
+            sorted(URL_PLACEHOLDER_USERS), sorted(URL_PLACEHOLDER_PASSWORDS))
 
 
 def default_rules() -> list[Rule]:

@@ -1,4 +1,9 @@
-"""The secret scanner: one prefilter pass per file, full rules only around hits."""
+"""The secret scanner: one prefilter pass per file, full rules only around hits.
+
+Paths matched by the third-party globs (``THIRD_PARTY_PATHS`` in ``rules.py``)
+are scanned by the rules whose ``third_party`` is ``low`` only, and what they
+find there is reported at most at severity ``low``, with ``THIRD_PARTY_NOTE``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..models import SecretFinding, Severity
+from ..models import SEVERITY_ORDER, SecretFinding, Severity
 from .engines import build_prefilter
 from .engines.base import WHOLE_FILE
 from .entropy import shannon_entropy
+from .paths import PathGlobs
 from .placeholders import is_placeholder, is_template
 from .redaction import fingerprint, preview
 from .rule import CompiledRule, Rule, compile_rules
@@ -24,6 +30,11 @@ DEFAULT_REMEDIATION = (
     "Remove the secret from the image and from every layer that holds it (use build "
     "secrets or runtime injection instead), then revoke and rotate it."
 )
+THIRD_PARTY_SEVERITY: Severity = "low"
+THIRD_PARTY_NOTE = (
+    "Found under a third-party or documentation path (a package directory, docs, test fixtures), "
+    "so reported at low severity; if it is a real credential it still leaks: "
+)
 
 
 @dataclass(slots=True)
@@ -33,6 +44,7 @@ class _Hit:
     rule: CompiledRule
     raw: bytes
     severity: Severity
+    third_party: bool = False
 
 
 class Scanner:
@@ -41,6 +53,8 @@ class Scanner:
     ``key`` is the per-installation HMAC key for fingerprints. One scanner
     compiles its rules once; it is cheap to call and not thread-safe (the
     Hyperscan scratch space is per database), so use one per thread.
+    ``third_party`` globs default to ``rules.THIRD_PARTY_PATHS``; ``()`` turns
+    path awareness off.
     """
 
     def __init__(
@@ -50,13 +64,15 @@ class Scanner:
         key: bytes,
         max_size: int = DEFAULT_MAX_SIZE,
         engine: str | None = None,
+        third_party: Sequence[str] | None = None,
     ) -> None:
         if not key:
             raise ValueError("secrets: Scanner needs a non-empty fingerprint key")
-        if rules is None:
-            from .rules import default_rules
+        if rules is None or third_party is None:
+            from . import rules as table
 
-            rules = default_rules()
+            rules = table.default_rules() if rules is None else rules
+            third_party = table.THIRD_PARTY_PATHS if third_party is None else third_party
         self._key = key
         self.max_size = max_size
         self.rules = list(rules)
@@ -66,6 +82,8 @@ class Scanner:
             for i, c in enumerate(self._compiled)
             if c.rule.validator
         }
+        self._third_party = PathGlobs(third_party)
+        self._skip_third_party = [c.rule.third_party == "skip" for c in self._compiled]
         self._prefilter = build_prefilter(self.rules, engine)
         self.engine = self._prefilter.name
         self.stats = ScanStats()
@@ -89,8 +107,17 @@ class Scanner:
         hits = self._prefilter.hits(data)
         if not hits:
             return []
-        accepted = self._match(data, hits)
+        third_party = self._third_party.match(path)
+        if third_party:
+            hits = [h for h in hits if not self._skip_third_party[h[0]]]
+            if not hits:
+                return []
+        accepted = self._match(data, hits, third_party)
         return self._findings(path, data, accepted)
+
+    def is_third_party(self, path: str) -> bool:
+        """Whether ``path`` is under a third-party or documentation glob of this scanner."""
+        return self._third_party.match(path)
 
     def scan_text(self, path: str, text: str) -> list[SecretFinding]:
         """Scan a string (an image config value); no size or binary checks."""
@@ -98,7 +125,7 @@ class Scanner:
         hits = self._prefilter.hits(data)
         return self._findings(path, data, self._match(data, hits)) if hits else []
 
-    def _match(self, data: bytes, hits: list[tuple[int, int]]) -> list[_Hit]:
+    def _match(self, data: bytes, hits: list[tuple[int, int]], third_party: bool = False) -> list[_Hit]:
         by_rule: dict[int, list[int]] = {}
         for rule, off in hits:
             by_rule.setdefault(rule, []).append(off)
@@ -106,12 +133,12 @@ class Scanner:
         for idx in sorted(by_rule):
             for start, end in _windows(data, by_rule[idx], self._compiled[idx].rule.window):
                 for m in self._compiled[idx].regex.finditer(data, start, end):
-                    hit = self._check(idx, m)
+                    hit = self._check(idx, m, third_party)
                     if hit is not None and not _overlaps(hit, accepted):
                         accepted.append(hit)
         return accepted
 
-    def _check(self, idx: int, m: re.Match[bytes]) -> _Hit | None:
+    def _check(self, idx: int, m: re.Match[bytes], third_party: bool) -> _Hit | None:
         compiled = self._compiled[idx]
         rule = compiled.rule
         start, end = m.span("secret")
@@ -122,7 +149,7 @@ class Scanner:
         if is_template(value) or any(a.search(value) for a in compiled.allow):
             return None
         validator = self._validators.get(idx)
-        if validator is not None and not validator(value):
+        if validator is not None and not validator(value, m.group(0).decode("utf-8", "replace")):
             return None
         if rule.entropy is not None and shannon_entropy(value) < rule.entropy:
             return None
@@ -131,7 +158,9 @@ class Scanner:
             if rule.generic:
                 return None
             severity = "info"
-        return _Hit(start, end, compiled, raw, severity)
+        if third_party and SEVERITY_ORDER[severity] > SEVERITY_ORDER[THIRD_PARTY_SEVERITY]:
+            severity = THIRD_PARTY_SEVERITY
+        return _Hit(start, end, compiled, raw, severity, third_party)
 
     def _findings(self, path: str, data: bytes, hits: list[_Hit]) -> list[SecretFinding]:
         hits.sort(key=lambda h: h.start)
@@ -151,7 +180,7 @@ class Scanner:
                     line=line,
                     fingerprint=fingerprint(self._key, h.raw),
                     preview=preview(h.raw.decode("utf-8", "replace")),
-                    remediation=rule.remediation or DEFAULT_REMEDIATION,
+                    remediation=(THIRD_PARTY_NOTE if h.third_party else "") + (rule.remediation or DEFAULT_REMEDIATION),
                 )
             )
             self.stats.placeholders += h.severity == "info" and rule.severity != "info"

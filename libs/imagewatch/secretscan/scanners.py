@@ -6,25 +6,27 @@ import hashlib
 import hmac
 import threading
 
-from ..secrets import Scanner, default_rules
+from ..secrets import Scanner, rules
 from ..secrets.misconfig import all_checks
 
 # Bump when what a cached LayerSecrets holds, or how it is computed, changes.
-LAYOUT_VERSION = 1
+# 2: path-aware allow rules (third-party paths) and documentation-example URLs.
+LAYOUT_VERSION = 2
 
 
 def stage_version(key: bytes, max_file_bytes: int) -> str:
-    """The secrets stage's scanner version: rules, checks, size limit and key, hashed.
+    """The secrets stage's scanner version: rule table, checks, size limit and key, hashed.
 
-    Cached layer results and ``layer_scans`` rows are valid for one version
-    only. The key enters as an HMAC tag (fingerprints depend on it); the tag
-    tells nothing about the key.
+    The rule table is ``rules.table_data()``: the rules and the allow data
+    (third-party path globs, documentation-URL lists). Cached layer results and
+    ``layer_scans`` rows are valid for one version only. The key enters as an
+    HMAC tag (fingerprints depend on it); the tag tells nothing about the key.
     """
-    rules = default_rules()
+    table = rules.table_data()
     checks = all_checks()
-    digest = hashlib.sha256(repr((rules, checks)).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(repr((table, checks)).encode()).hexdigest()[:12]
     key_tag = hmac.new(key, b"imagewatch-secrets-version", hashlib.sha256).hexdigest()[:8]
-    return (f"secrets/{LAYOUT_VERSION} rules={len(rules)}:{digest} checks={len(checks)} "
+    return (f"secrets/{LAYOUT_VERSION} rules={len(table[0])}:{digest} checks={len(checks)} "
             f"max={max_file_bytes} key={key_tag}")
 
 
