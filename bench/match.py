@@ -9,9 +9,11 @@ updated in place, so a second run imports nothing new).
 Match: ``imagewatch.matching.match_packages`` on one connection for an
 inventory of real package names and versions drawn from the advisory data
 (300 Alpine v3.19 OS packages with an Alpine 3.19 OSInfo, 300 PyPI, 250 Go,
-150 crates.io; every package has candidate advisories, its version is one the
-data names, so some advisories affect it and others do not). Prints the first
-run and the median of RUNS runs; ``--profile`` adds a cProfile of one run.
+150 crates.io; every package has live candidate advisories, its version is one
+the data names, so some advisories affect it and others do not). Prints the
+first run (documents fetched and decoded) and the median of ``--runs`` runs
+(decoded advisories cached, as in a running matcher); ``--profile`` adds a
+cProfile of one run.
 Run: .venv/bin/python bench/match.py [--runs N] [--profile]
 """
 
@@ -60,6 +62,8 @@ def inventory(advisories) -> list[Package]:
     """MIX packages per ecosystem: real names, each at the median version its advisories name."""
     names: dict[str, dict[str, list[str]]] = {eco: {} for eco in MIX}
     for adv in advisories:
+        if adv.withdrawn:
+            continue
         for entry in adv.affected:
             p = entry.package
             if p is None or p.ecosystem not in MIX:

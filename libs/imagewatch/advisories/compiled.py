@@ -95,13 +95,14 @@ class CompiledAdvisory:
     """Entry positions by (ecosystem as published, name) and by (base ecosystem, name), names
     normalised; each entry is prepared on first use, as is its severity (filled by the matcher)."""
 
-    __slots__ = ("advisory", "exact", "base", "_entries", "severity")
+    __slots__ = ("advisory", "exact", "base", "_entries", "_found", "severity")
 
     def __init__(self, advisory: Advisory) -> None:
         self.advisory = advisory
         self.exact: dict[tuple[str, str], list[int]] = {}
         self.base: dict[tuple[str, str], list[int]] = {}
         self._entries: dict[int, CompiledEntry] = {}
+        self._found: dict[tuple[frozenset[str], bool, str], list[CompiledEntry]] = {}
         self.severity: dict[int, tuple[float | None, str]] = {}
         for i, entry in enumerate(advisory.affected):
             p = entry.package
@@ -109,6 +110,21 @@ class CompiledAdvisory:
                 name = normalise_name(p.ecosystem, p.name)
                 self.exact.setdefault((p.ecosystem, name), []).append(i)
                 self.base.setdefault((base_ecosystem(p.ecosystem), name), []).append(i)
+
+    def entries_for(self, targets: frozenset[str], by_base: bool, name: str) -> list[CompiledEntry]:
+        """The entries about normalised ``name`` in one of ``targets`` (base ecosystems when
+        ``by_base``), in the advisory's order."""
+        key = (targets, by_base, name)
+        entries = self._found.get(key)
+        if entries is None:
+            keyed = self.base if by_base else self.exact
+            found: list[int] = []
+            for target in targets:
+                more = keyed.get((target, name))
+                if more:
+                    found = more if not found else sorted(found + more)
+            entries = self._found[key] = [self.entry(i) for i in found]
+        return entries
 
     def entry(self, index: int) -> CompiledEntry:
         """The entry at ``index`` of ``affected``, prepared with its ecosystem's scheme."""

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 from ..models import Finding, OSInfo, Package
 from ..versions import InvalidVersion, UnknownEcosystem, VersionScheme, base_ecosystem, scheme_for
-from .compiled import CompiledEntry, Events, compile_entry, compiled, range_scheme, sorted_events
+from .compiled import CompiledAdvisory, CompiledEntry, Events, compile_entry, compiled, range_scheme, sorted_events
 from .model import Advisory, Affected, Range
 from .merge import merge_findings
 from .names import normalise_name
@@ -89,7 +89,7 @@ def _listed(ce: CompiledEntry, version: str) -> bool:
 
 
 def _entry_fixes(ce: CompiledEntry, version: str) -> tuple[bool, list[str]]:
-    hit = _listed(ce, version)
+    hit = bool(ce.listed) and _listed(ce, version)
     fixes: list[str] = []
     for scheme, events in ce.ranges:
         try:
@@ -150,16 +150,11 @@ def _summary(advisory: Advisory) -> str:
     return first[:200]
 
 
-def _entries(adv: Advisory, targets: frozenset[str], by_base: bool, name: str) -> list[CompiledEntry]:
-    """The advisory's entries about ``name`` in one of ``targets``, in the advisory's order."""
-    index = compiled(adv)
-    keyed = index.base if by_base else index.exact
-    found: list[int] = []
-    for target in targets:
-        more = keyed.get((target, name))
-        if more:
-            found = more if not found else sorted(found + more)
-    return [index.entry(i) for i in found]
+def _severity(prepared: CompiledAdvisory, ce: CompiledEntry) -> tuple[float | None, str]:
+    found = prepared.severity.get(ce.index)
+    if found is None:
+        found = prepared.severity[ce.index] = severity_of(prepared.advisory, ce.entry)
+    return found
 
 
 def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory]) -> list[Finding]:
@@ -178,18 +173,17 @@ def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory
     for adv in advisories:
         if adv.withdrawn:
             continue
-        hit, fixes, entry_hit = False, [], None
-        for ce in _entries(adv, targets, by_base, name):
+        prepared = compiled(adv)
+        first: CompiledEntry | None = None
+        fixes: list[str] = []
+        for ce in prepared.entries_for(targets, by_base, name):
             entry_affected, entry_fixes = _entry_fixes(ce, version)
             if entry_affected:
-                hit, entry_hit = True, entry_hit or ce
+                first = first or ce
                 fixes += [f for f in entry_fixes if f not in fixes]
-        if not hit:
+        if first is None:
             continue
-        severities = compiled(adv).severity
-        if entry_hit.index not in severities:
-            severities[entry_hit.index] = severity_of(adv, entry_hit.entry)
-        score, rating = severities[entry_hit.index]
+        score, rating = _severity(prepared, first)
         findings.append(Finding(
             advisory_id=adv.id, ids=adv.ids, package=pkg.name, version=pkg.version,
             ecosystem=pkg.ecosystem, purl=pkg.purl, fixed_versions=fixes, severity=rating,
