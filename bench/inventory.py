@@ -15,7 +15,10 @@ Trivy runs offline (``--skip-db-update --skip-java-db-update --offline-scan``)
 with an empty Java index DB (the real one is a ~1 GB download): jars without
 ``pom.properties`` get no Maven coordinates from Trivy here.
 
-Usage: ``.venv/bin/python bench/inventory.py [--repeat N]``.
+Usage: ``.venv/bin/python bench/inventory.py [--repeat N] [--layer-concurrency 1,2] [--no-trivy]``.
+Each image is measured ``--repeat`` times per tool; medians are printed (the
+best run in brackets). ``--layer-concurrency`` runs imagewatch once per value
+(layers fetched and analysed at once), so settings compare in the same run.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import asyncio
 import json
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -69,7 +73,7 @@ def purl_key(purl: str) -> tuple[str, str, str] | None:
 # --------------------------------------------------------------------------- child: imagewatch
 
 
-async def _imagewatch(reference: str, host: str, cache: Path, out: Path) -> None:
+async def _imagewatch(reference: str, host: str, cache: Path, out: Path, concurrency: str) -> None:
     import aiohttp
 
     from imagewatch.analysers.registry import default_analysers
@@ -88,8 +92,9 @@ async def _imagewatch(reference: str, host: str, cache: Path, out: Path) -> None
 
         tmp = cache / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
+        kw = {"concurrency": int(concurrency)} if concurrency else {}
         result = await inventory_image([source(layer) for layer in image.layers], default_analysers(),
-                                       DirectoryLayerCache(cache / "layers"), tmp_dir=tmp)
+                                       DirectoryLayerCache(cache / "layers"), tmp_dir=tmp, **kw)
     packages = [{"purl": p.purl, "path": p.path, "ecosystem": p.ecosystem} for p in result.inventory.packages]
     out.write_text(json.dumps({"packages": packages, "layers_read": len(result.analysed),
                                "inventory_seconds": time.perf_counter() - started}))
@@ -114,8 +119,9 @@ def _measure(args: list[str]) -> tuple[float, float]:
         return seconds, int(rss.read().split()[-1]) / 1024
 
 
-def run_imagewatch(reference: str, host: str, cache: Path, out: Path) -> dict:
-    seconds, rss = _measure([sys.executable, __file__, "--child", reference, host, str(cache), str(out)])
+def run_imagewatch(reference: str, host: str, cache: Path, out: Path, concurrency: str = "") -> dict:
+    seconds, rss = _measure([sys.executable, __file__, "--child", reference, host, str(cache), str(out),
+                             concurrency])
     data = json.loads(out.read_text())
     keys = {purl_key(p["purl"]) for p in data["packages"]} - {None}
     return {"seconds": seconds, "rss": rss, "keys": keys, "count": len(data["packages"]),
@@ -181,44 +187,62 @@ def build_images(registry: str) -> list[tuple[str, str]]:
     return out
 
 
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=1, help="runs per image, best kept")
-    parser.add_argument("--child", nargs=4, metavar=("REF", "HOST", "CACHE", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per image and tool; medians are printed")
+    parser.add_argument("--layer-concurrency", default="",
+                        help="comma-separated values to compare (default: the library's)")
+    parser.add_argument("--no-trivy", action="store_true", help="measure imagewatch only")
+    parser.add_argument("--child", nargs=5, metavar=("REF", "HOST", "CACHE", "OUT", "CONCURRENCY"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        ref, host, cache, out = args.child
-        asyncio.run(_imagewatch(ref, host, Path(cache), Path(out)))
+        ref, host, cache, out, concurrency = args.child
+        asyncio.run(_imagewatch(ref, host, Path(cache), Path(out), concurrency))
         return
     from harness.registry import run_registry
 
+    settings = args.layer_concurrency.split(",") if args.layer_concurrency else [""]
+    tools = [f"iw{c}" for c in settings] + ([] if args.no_trivy else ["trivy"])
     with tempfile.TemporaryDirectory(prefix="iw-bench-inv-") as scratch, run_registry(Path(scratch) / "reg") as reg:
         tmp = Path(scratch)
         images = build_images(reg.host)
-        rows, diffs = [], []
-        best: dict[tuple[str, str], dict] = {}
+        runs: dict[tuple[str, str], list[dict]] = {}
         for attempt in range(args.repeat):
-            iw_cache, tv_cache = tmp / f"iw-{attempt}", tmp / f"trivy-{attempt}"
-            for label, ref in images:
-                if label.startswith("python"):  # its own cold caches: a fresh image
-                    shutil.rmtree(iw_cache / "layers", ignore_errors=True)
-                    shutil.rmtree(tv_cache / "fanal", ignore_errors=True)
-                iw = run_imagewatch(ref, reg.host, iw_cache, tmp / "iw.json")
-                tv = run_trivy(ref, tv_cache, tmp / "trivy.json")
-                for tool, res in (("iw", iw), ("trivy", tv)):
-                    if (label, tool) not in best or res["seconds"] < best[(label, tool)]["seconds"]:
-                        best[(label, tool)] = res
-        print(f"{'image':<38} {'tool':<10} {'wall s':>7} {'in-process s':>13} {'peak RSS MiB':>13} "
+            for tool in tools:  # each tool (and setting) in turn, so load changes hit all alike
+                cache = tmp / f"{tool}-{attempt}"
+                for label, ref in images:
+                    if label.startswith("python"):  # its own cold caches: a fresh image
+                        shutil.rmtree(cache / "layers", ignore_errors=True)
+                        shutil.rmtree(cache / "fanal", ignore_errors=True)
+                    if tool == "trivy":
+                        res = run_trivy(ref, cache, tmp / "trivy.json")
+                    else:
+                        res = run_imagewatch(ref, reg.host, cache, tmp / "iw.json", tool.removeprefix("iw"))
+                    runs.setdefault((label, tool), []).append(res)
+        print(f"medians of {args.repeat} (best in brackets)")
+        print(f"{'image':<38} {'tool':<14} {'wall s':>13} {'in-process s':>13} {'peak RSS MiB':>13} "
               f"{'packages':>9} {'layers read':>12}")
+        diffs = []
         for label, _ in images:
-            iw, tv = best[(label, "iw")], best[(label, "trivy")]
-            print(f"{label:<38} {'imagewatch':<10} {iw['seconds']:7.2f} {iw['inventory_seconds']:13.2f} "
-                  f"{iw['rss']:13.0f} {iw['count']:9d} {iw['layers_read']:12d}")
-            print(f"{'':<38} {'trivy':<10} {tv['seconds']:7.2f} {'':>13} {tv['rss']:13.0f} {tv['count']:9d}")
-            only_trivy = sorted(tv["keys"] - iw["keys"])
-            only_iw = sorted(iw["keys"] - tv["keys"])
-            diffs.append((label, only_trivy, only_iw, tv, iw))
-            rows.append(label)
+            for tool in tools:
+                rs = runs[(label, tool)]
+                best = min(rs, key=lambda r: r["seconds"])
+                wall = f"{_median(rs, 'seconds'):.2f} ({best['seconds']:.2f})"
+                name = "trivy" if tool == "trivy" else "imagewatch" + (f" c={tool[2:]}" if tool[2:] else "")
+                if tool == "trivy":
+                    print(f"{'':<38} {name:<14} {wall:>13} {'':>13} {_median(rs, 'rss'):13.0f} {best['count']:9d}")
+                    continue
+                inproc = f"{_median(rs, 'inventory_seconds'):.2f} ({min(r['inventory_seconds'] for r in rs):.2f})"
+                print(f"{label if tool == tools[0] else '':<38} {name:<14} {wall:>13} {inproc:>13} "
+                      f"{_median(rs, 'rss'):13.0f} {best['count']:9d} {best['layers_read']:12d}")
+            if not args.no_trivy:
+                iw, tv = runs[(label, tools[0])][0], runs[(label, "trivy")][0]
+                diffs.append((label, sorted(tv["keys"] - iw["keys"]), sorted(iw["keys"] - tv["keys"]), tv, iw))
         for label, only_trivy, only_iw, tv, iw in diffs:
             print(f"\n{label}: {len(tv['keys'] & iw['keys'])} packages in both")
             for key in only_trivy:
@@ -226,6 +250,11 @@ def main() -> None:
             for key in only_iw:
                 paths = sorted({p['path'] for p in iw['packages'] if purl_key(p['purl']) == key})
                 print(f"  only imagewatch: {key}  ({', '.join(paths)})")
+        for label, _ in images:  # every setting must find the same packages
+            found = {tool: sorted(json.dumps(p, sort_keys=True) for p in runs[(label, tool)][0]["packages"])
+                     for tool in tools if tool != "trivy"}
+            if len({json.dumps(v) for v in found.values()}) > 1:
+                print(f"\nWARNING: {label}: layer-concurrency settings found different packages")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 Builds a synthetic ~200 MB layer (many small text-like files and a few large
 binaries, compressing about 3:1) in a temporary directory, then prints MB/s of
-uncompressed tar for each path. Usage: ``python bench/layers.py [--mb 200]``.
+uncompressed tar for each path. A second, entry-heavy layer (``--small-files``
+files of 0.1–4 KB, like a ``site-packages``) shows the per-entry cost: header
+parsing with ``tarfile`` against ``layers.tarstream.TarReader`` in the same run,
+then the walk and the analysis. Each step runs ``--repeat`` times; medians.
+Usage: ``python bench/layers.py [--mb 200] [--small-files 30000] [--repeat 5]``.
 """
 
 from __future__ import annotations
@@ -12,17 +16,24 @@ import gzip
 import io
 import os
 import random
+import statistics
 import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 import zstandard
-from isal import igzip, igzip_threaded
+from isal import igzip
 
 from imagewatch.analysers.registry import default_analysers
 from imagewatch.layers import analyse_layer, walk_layer
 from imagewatch.layers.decompress import open_gzip
+try:
+    from imagewatch.layers.tarstream import TarReader
+except ImportError:  # an older checkout (PYTHONPATH), for before/after figures
+    TarReader = None
+
+REPEAT = 5
 
 
 def build_tar(path: Path, total_mb: int) -> int:
@@ -46,11 +57,66 @@ def build_tar(path: Path, total_mb: int) -> int:
     return path.stat().st_size
 
 
-def timed(label: str, size: int, fn) -> None:
-    start = time.perf_counter()
-    fn()
-    secs = time.perf_counter() - start
-    print(f"{label:<44} {secs:7.2f} s  {size / secs / 1e6:8.1f} MB/s")
+def timed(label: str, size: int, fn, entries: int = 0) -> None:
+    runs = []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    secs = statistics.median(runs)
+    per_entry = f"  {secs / entries * 1e6:6.1f} µs/entry" if entries else ""
+    print(f"{label:<48} {secs:7.3f} s  {size / secs / 1e6:8.1f} MB/s{per_entry}")
+
+
+def build_small(path: Path, files: int) -> int:
+    """An entry-heavy tar: ``files`` text files of 0.1–4 KB in nested directories, PAX format."""
+    rnd = random.Random(7)
+    words = [os.urandom(rnd.randint(2, 6)).hex() for _ in range(2000)]
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tf:
+        for n in range(files):
+            data = " ".join(rnd.choices(words, k=rnd.randint(10, 400))).encode()
+            ti = tarfile.TarInfo(f"usr/local/lib/python3.11/site-packages/pkg{n % 300}/sub{n % 7}/mod_{n}.py")
+            ti.size, ti.mode = len(data), 0o644
+            tf.addfile(ti, io.BytesIO(data))
+    return path.stat().st_size
+
+
+def small_files(tmp: Path, files: int) -> None:
+    raw = tmp / "small.tar"
+    size = build_small(raw, files)
+    gz = tmp / "small.tar.gz"
+    with raw.open("rb") as src, igzip.open(gz, "wb", compresslevel=2) as out:
+        out.write(src.read())
+    with raw.open("rb") as f:
+        entries = walk_layer(f).entries
+    print(f"\nentry-heavy layer: {entries} entries, {size / 1e6:.0f} MB tar, {gz.stat().st_size / 1e6:.0f} MB gzip")
+
+    def headers_tarfile():
+        with raw.open("rb") as f, tarfile.open(fileobj=f, mode="r:") as tf:
+            while tf.next() is not None:
+                tf.members.clear()
+
+    def headers_tarstream():
+        with raw.open("rb") as f:
+            for _ in TarReader(f, 1 << 40).members():
+                pass
+
+    def walk(p):
+        with p.open("rb") as f:
+            walk_layer(f)
+
+    analysers = default_analysers()
+
+    def analyse():
+        with gz.open("rb") as f:
+            analyse_layer(f, "application/vnd.oci.image.layer.v1.tar+gzip", analysers)
+
+    timed("headers only, tarfile (plain tar)", size, headers_tarfile, entries)
+    if TarReader is not None:
+        timed("headers only, TarReader (plain tar)", size, headers_tarstream, entries)
+    timed("walk_layer plain tar", size, lambda: walk(raw), entries)
+    timed("walk_layer gzip via isal", size, lambda: walk(gz), entries)
+    timed(f"analyse_layer gzip, {len(analysers)} analysers", size, analyse, entries)
 
 
 def drain(reader) -> None:
@@ -61,7 +127,10 @@ def drain(reader) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=200)
+    ap.add_argument("--small-files", type=int, default=30000)
+    ap.add_argument("--repeat", type=int, default=REPEAT)
     args = ap.parse_args()
+    globals()["REPEAT"] = args.repeat
     with tempfile.TemporaryDirectory(prefix="iw-bench-") as d:
         tmp = Path(d)
         raw = tmp / "layer.tar"
@@ -76,13 +145,12 @@ def main() -> None:
               f" zstd {zst.stat().st_size / 1e6:.0f} MB (MB/s are of uncompressed bytes)")
 
         def read(p, opener):
-            with p.open("rb") as f:
-                drain(opener(f))
+            with p.open("rb") as f, opener(f) as reader:
+                drain(reader)
 
         timed("decompress gzip, zlib (stdlib gzip)", size, lambda: read(gz, lambda f: gzip.GzipFile(fileobj=f)))
-        timed("decompress gzip, isal igzip", size, lambda: read(gz, lambda f: open_gzip(f)))
-        timed("decompress gzip, isal igzip_threaded", size,
-              lambda: read(gz, lambda f: igzip_threaded.open(f, "rb", threads=1)))
+        timed("decompress gzip, isal igzip", size, lambda: read(gz, lambda f: igzip.IGzipFile(fileobj=f)))
+        timed("decompress gzip, isal by member (open_gzip)", size, lambda: read(gz, open_gzip))
         timed("decompress zstd, zstandard", size, lambda: read(
             zst, lambda f: zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)))
         timed("read plain tar", size, lambda: read(raw, lambda f: f))
@@ -109,7 +177,8 @@ def main() -> None:
                 analyse_layer(f, "application/vnd.oci.image.layer.v1.tar+gzip", analysers)
 
         timed(f"analyse_layer gzip, {len(analysers)} analysers", size, analyse)
-        print(f"entries: {walk(raw).entries}; bytes read by on_entry: {count[0] / 1e6:.0f} MB")
+        print(f"entries: {walk(raw).entries}; bytes read by on_entry: {count[0] / REPEAT / 1e6:.0f} MB")
+        small_files(tmp, args.small_files)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ cached by (diff_id, analyser name, analyser version); only analysers without a
 cached result run, in one pass over the blob. What composition needs from the
 layer itself (paths, whiteouts, opaque directories, symlinks, OS) is cached
 under the pseudo analyser ``LAYER_META`` at ``LAYER_META_VERSION``. Analysis is
-CPU-bound and runs in a worker thread so that the event loop stays free.
+CPU-bound and runs in a worker thread so that the event loop stays free; with
+``concurrency`` above 1 the next layers download while one is analysed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import tempfile
@@ -28,6 +30,8 @@ from .layers import AnalyserResult, Inventory, LayerAnalysis, LayerError, LayerL
 
 LAYER_META = "_layer"
 LAYER_META_VERSION = 1
+LAYER_CONCURRENCY = 1  # layers in flight per image; 2 pays only when fetching is slow (see docs/benchmarks.md)
+ANALYSE_AT_ONCE = 1  # layers analysed at once per image
 
 Fetch = Callable[[Path], Awaitable[None]]
 
@@ -93,11 +97,12 @@ def _analyse_file(path: Path, media_type: str, analysers: Sequence[Analyser], li
 
 async def analyse_cached(source: LayerSource, analysers: Sequence[Analyser], cache: LayerCache,
                          limits: LayerLimits = LayerLimits(), tmp_dir: Path | None = None,
-                         ) -> tuple[LayerAnalysis, list[str]]:
+                         *, cpu: asyncio.Semaphore | None = None) -> tuple[LayerAnalysis, list[str]]:
     """One layer's analysis from the cache, reading the blob only for missing analysers.
 
     Returns the analysis and the names of the analysers that ran (empty on a
     full cache hit). Raises ``LayerFailed`` when the layer is refused or corrupt.
+    ``cpu``, when given, is held while the fetched blob is analysed.
     """
     keys = [(a.name, a.version) for a in analysers] + [(LAYER_META, LAYER_META_VERSION)]
     cached = await cache.load(source.diff_id, keys)
@@ -108,8 +113,9 @@ async def analyse_cached(source: LayerSource, analysers: Sequence[Analyser], cac
         try:
             await source.fetch(Path(name))
             try:
-                fresh = await asyncio.to_thread(_analyse_file, Path(name), source.media_type, missing,
-                                                limits, tmp_dir)
+                async with cpu or contextlib.nullcontext():
+                    fresh = await asyncio.to_thread(_analyse_file, Path(name), source.media_type, missing,
+                                                    limits, tmp_dir)
             except LayerError as exc:
                 raise LayerFailed(source.diff_id, exc) from exc
         finally:
@@ -124,16 +130,39 @@ async def analyse_cached(source: LayerSource, analysers: Sequence[Analyser], cac
 
 
 async def inventory_image(layers: Sequence[LayerSource], analysers: Sequence[Analyser], cache: LayerCache,
-                          limits: LayerLimits = LayerLimits(), tmp_dir: Path | None = None) -> ImageInventory:
-    """Analyse (or recall) each layer, bottom to top, and compose the image inventory."""
-    out = ImageInventory(inventory=Inventory())
-    analyses: list[tuple[str, LayerAnalysis]] = []
+                          limits: LayerLimits = LayerLimits(), tmp_dir: Path | None = None,
+                          concurrency: int = LAYER_CONCURRENCY) -> ImageInventory:
+    """Analyse (or recall) each layer and compose the image inventory, base layer first.
+
+    Up to ``concurrency`` layers are in flight, lowest first: the next layers
+    download while one is analysed (analysis holds the GIL for most of its
+    time, so ``ANALYSE_AT_ONCE`` stays 1). A layer that appears twice is
+    analysed once. The result does not depend on timing: when layers fail, the
+    lowest one's error is raised (as if they ran one after another) and the
+    layers above it are cancelled.
+    """
+    unique: dict[str, LayerSource] = {}
     for source in layers:
-        analysis, ran = await analyse_cached(source, analysers, cache, limits, tmp_dir)
-        if ran:
-            out.analysed.setdefault(source.diff_id, []).extend(ran)
-        analyses.append((source.diff_id, analysis))
-    out.inventory = compose(analyses)
+        unique.setdefault(source.diff_id, source)
+    gate, cpu = asyncio.Semaphore(max(1, concurrency)), asyncio.Semaphore(ANALYSE_AT_ONCE)
+
+    async def one(source: LayerSource) -> tuple[LayerAnalysis, list[str]]:
+        async with gate:
+            return await analyse_cached(source, analysers, cache, limits, tmp_dir, cpu=cpu)
+
+    tasks = [asyncio.create_task(one(source)) for source in unique.values()]
+    done: dict[str, LayerAnalysis] = {}
+    out = ImageInventory(inventory=Inventory())
+    try:
+        for diff_id, task in zip(unique, tasks):
+            done[diff_id], ran = await task
+            if ran:
+                out.analysed[diff_id] = ran
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    out.inventory = compose([(source.diff_id, done[source.diff_id]) for source in layers])
     return out
 
 

@@ -2,27 +2,27 @@
 
 The media type is only a hint: registries and build tools mislabel layers, so
 the first bytes decide. gzip uses python-isal (ISA-L, several times faster
-than zlib) when installed, else the standard library; zstd uses ``zstandard``
-with frames read back to back (zstd:chunked layers have many).
+than zlib) when installed, else the standard library, member by member so that
+bytes after the tar are never decoded unless the tar needs them; zstd uses
+``zstandard`` with frames read back to back (zstd:chunked layers have many).
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from typing import BinaryIO
 
-from .errors import LayerRefused
-
 try:
-    from isal import igzip as _fast_gzip
+    from isal import isal_zlib as _fast_zlib
 except ImportError:  # pragma: no cover - isal is a declared dependency
-    _fast_gzip = None
+    _fast_zlib = None
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 READ_BUFFER = 1024 * 1024
-SKIP_CHUNK = 1024 * 1024
+INFLATE_INPUT = 64 * 1024  # small enough that output rarely stops early and input is not copied
 
 
 class _Raw(io.RawIOBase):
@@ -40,54 +40,6 @@ class _Raw(io.RawIOBase):
         return len(data)
 
 
-class CountedReader:
-    """A forward-only, counting view of the uncompressed tar.
-
-    ``tell`` and forward ``seek`` (skipping by reading) let ``tarfile`` use its
-    plain random-access mode, which copies far less than its stream mode.
-    Every byte read or skipped counts against ``limit``; past it the layer is refused.
-    """
-
-    def __init__(self, raw: BinaryIO, limit: int) -> None:
-        self._raw, self._limit = raw, limit
-        self.count = 0
-
-    def _add(self, n: int) -> None:
-        self.count += n
-        if self.count > self._limit:
-            raise LayerRefused("layer_bytes", f"layer exceeds {self._limit} uncompressed bytes")
-
-    def read(self, n: int = -1) -> bytes:
-        if n is None or n < 0:
-            n = self._limit + 1 - self.count
-        data = self._raw.read(n)
-        self._add(len(data))
-        return data
-
-    def tell(self) -> int:
-        return self.count
-
-    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_CUR:
-            pos += self.count
-        elif whence != io.SEEK_SET:
-            raise io.UnsupportedOperation("layers: layer streams cannot seek from the end")
-        if pos < self.count:
-            raise io.UnsupportedOperation("layers: layer streams cannot seek backwards")
-        while self.count < pos:
-            chunk = self._raw.read(min(pos - self.count, SKIP_CHUNK))
-            if not chunk:
-                break
-            self._add(len(chunk))
-        return self.count
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
-
 def sniff(head: bytes, media_type: str = "") -> str:
     """``gzip``, ``zstd``, ``tar`` (or ``empty``) from the first bytes; the media type decides only when too few."""
     if not head:
@@ -103,11 +55,68 @@ def sniff(head: bytes, media_type: str = "") -> str:
     return "zstd" if media_type.endswith("zstd") else "tar"
 
 
+class _GzipMembers(io.RawIOBase):
+    """gzip members back to back, inflated by a zlib-compatible module (isal's releases the GIL).
+
+    One ``read1`` never reaches past the end of the current member, and a
+    damaged or foreign next member raises only when its data is asked for:
+    bytes after the end of the tar (trailing garbage, a truncated extra member)
+    are harmless unless the tar needs them, as with ``gzip.GzipFile`` read in
+    small pieces.
+    """
+
+    def __init__(self, raw: BinaryIO, inflate) -> None:
+        self._raw, self._inflate = raw, inflate
+        self._d = None
+        self._in = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def _input(self, n: int) -> bytes:
+        while len(self._in) < n and (more := self._raw.read(INFLATE_INPUT)):
+            self._in += more
+        return self._in
+
+    def read1(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (any amount when negative) from the current member; b"" at the end."""
+        n = READ_BUFFER if n is None or n < 0 else n
+        while n:
+            if self._d is None or self._d.eof:
+                if self._d is not None:  # zlib also leaves these bytes in unconsumed_tail
+                    self._in = self._d.unused_data or self._in
+                magic = self._input(2)[:2]
+                if not magic:
+                    return b""
+                if magic != GZIP_MAGIC:
+                    raise gzip.BadGzipFile(f"Not a gzipped file ({magic!r})")
+                self._d = self._inflate.decompressobj(31)
+            if not self._in and not self._input(1):
+                raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+            out = self._d.decompress(self._in, n)
+            self._in = self._d.unconsumed_tail
+            if out:
+                return out
+        return b""
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        if n is None or n < 0:
+            return b"".join(iter(self.read1, b""))
+        parts, have = [], 0
+        while have < n and (chunk := self.read1(n - have)):
+            parts.append(chunk)
+            have += len(chunk)
+        return b"".join(parts)
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read1(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
 def open_gzip(raw: BinaryIO, prefer_isal: bool = True) -> BinaryIO:
     """A gzip-decompressing reader over ``raw`` (multi-member streams included)."""
-    if prefer_isal and _fast_gzip is not None:
-        return _fast_gzip.IGzipFile(fileobj=raw, mode="rb")
-    return gzip.GzipFile(fileobj=raw, mode="rb")
+    return _GzipMembers(raw, _fast_zlib if prefer_isal and _fast_zlib else zlib)  # type: ignore[return-value]
 
 
 def open_zstd(raw: BinaryIO) -> BinaryIO:
@@ -118,7 +127,10 @@ def open_zstd(raw: BinaryIO) -> BinaryIO:
 
 
 def open_layer(fileobj: BinaryIO, media_type: str = "", prefer_isal: bool = True) -> tuple[BinaryIO, str]:
-    """(uncompressed tar reader, detected compression) for a layer blob; ``empty`` for a 0-byte blob."""
+    """(uncompressed tar reader, detected compression) for a layer blob; ``empty`` for a 0-byte blob.
+
+    The caller closes the reader (which leaves ``fileobj`` open).
+    """
     raw = io.BufferedReader(_Raw(fileobj), READ_BUFFER)
     compression = sniff(raw.peek(4)[:4], media_type)
     if compression == "gzip":

@@ -1,7 +1,7 @@
 """One streaming pass over a layer tar: metadata, whiteouts, wanted files, optional callback.
 
 ``walk_layer`` reads the (decompressed) tar once, front to back, never seeking
-backwards (``tarfile`` sees a forward-only stream that skips by reading).
+backwards (``tarstream.TarReader`` parses headers and skips bodies by reading).
 It records what a composition needs (non-directory paths, whiteouts, opaque
 directories, symlinks), extracts the files ``want`` asks for into ``dest``
 under flat generated names (so no archive path ever becomes a host path),
@@ -11,17 +11,17 @@ scanner shares the same pass.
 
 from __future__ import annotations
 
-import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .decompress import CountedReader, open_layer
-from .entry import EntryType, LayerEntry, OnEntry, entry_type
+from .decompress import open_layer
+from .entry import EntryType, LayerEntry, OnEntry
 from .errors import LayerError, LayerRefused
 from .limits import LayerLimits
 from .paths import OPAQUE, WHITEOUT, link_target, normalise, parent, resolve
+from .tarstream import Member, TarReader
 
 COPY_CHUNK = 1024 * 1024
 Want = Callable[[str, int], bool]
@@ -48,14 +48,14 @@ class LayerWalk:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def _members(tf: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+def _members(reader: TarReader) -> Iterator[Member]:
+    members = reader.members()
     while True:
         with _read_errors():
-            ti = tf.next()
-        if ti is None:
+            member = next(members, None)
+        if member is None:
             return
-        tf.members.clear()  # tarfile keeps every member otherwise
-        yield ti
+        yield member
 
 
 class _read_errors:
@@ -73,8 +73,8 @@ class _read_errors:
 class _Content:
     """Lazy reader of the current entry, from its extracted copy or from the stream."""
 
-    def __init__(self, tf: tarfile.TarFile, ti: tarfile.TarInfo | None, copy: Path | None, cap: int) -> None:
-        self._tf, self._ti, self._copy, self._cap = tf, ti, copy, cap
+    def __init__(self, reader: TarReader, copy: Path | None, cap: int) -> None:
+        self._reader, self._copy, self._cap = reader, copy, cap
         self._src: BinaryIO | None = None
         self._buf = bytearray()
         self._eof = False
@@ -83,25 +83,25 @@ class _Content:
         want = self._cap if n is None else min(n, self._cap)
         if len(self._buf) < want and not self._eof:
             with _read_errors():
-                if self._src is None:
-                    self._src = self._copy.open("rb") if self._copy else self._tf.extractfile(self._ti)
-                chunk = self._src.read(want - len(self._buf)) if self._src else b""
+                if self._copy is None:
+                    chunk = self._reader.read(want - len(self._buf))
+                else:
+                    self._src = self._src or self._copy.open("rb")
+                    chunk = self._src.read(want - len(self._buf))
             self._eof = len(chunk) < want - len(self._buf)
             self._buf += chunk
         return bytes(self._buf[:want])
 
     def close(self) -> None:
-        if self._src is not None and self._copy is not None:
+        if self._src is not None:
             self._src.close()
 
 
-def _extract(tf: tarfile.TarFile, ti: tarfile.TarInfo, dest: Path, n: int, name: str) -> Path:
+def _extract(reader: TarReader, dest: Path, n: int, name: str) -> Path:
     target = dest / f"{n:06d}-{name[-100:]}"
-    with _read_errors():
-        src = tf.extractfile(ti)
-        with target.open("xb") as out:
-            while src is not None and (chunk := src.read(COPY_CHUNK)):
-                out.write(chunk)
+    with _read_errors(), target.open("xb") as out:
+        while chunk := reader.read(COPY_CHUNK):
+            out.write(chunk)
     return target
 
 
@@ -136,64 +136,69 @@ def walk_layer(
     if want is not None and dest is None:
         raise ValueError("layers: walk_layer(want=...) needs a dest directory")
     stream, compression = open_layer(fileobj, media_type, prefer_isal)
-    counted = CountedReader(stream, limits.max_layer_bytes)
+    try:
+        return _walk(stream, compression, want, dest, limits, on_entry)
+    finally:
+        stream.close()
+
+
+def _walk(stream: BinaryIO, compression: str, want: Want | None, dest: Path | None, limits: LayerLimits,
+          on_entry: OnEntry | None) -> LayerWalk:
     walk = LayerWalk(compression=compression)
     if compression == "empty":
         return walk
-    with _read_errors():
-        tf = tarfile.open(fileobj=counted, mode="r:")  # type: ignore[call-overload]
+    reader = TarReader(stream, limits.max_layer_bytes)
     extracted = 0
     pending: list[tuple[str, str]] = []
-    with tf:
-        for ti in _members(tf):
-            walk.entries += 1
-            if walk.entries > limits.max_entries:
-                raise LayerRefused("entries", f"layer has more than {limits.max_entries} entries")
-            path = normalise(ti.name)
-            if not path:
-                continue
-            name = path.rpartition("/")[2]
-            if name.startswith(WHITEOUT):
-                if (wh := _whiteout(path, name)) is not None:
-                    (walk.opaque_dirs if wh[0] == "opaque" else walk.whiteouts).add(wh[1])
-                    if on_entry is not None:
-                        on_entry(LayerEntry(path=wh[1], type=wh[0]), None)
-                continue
-            typ = entry_type(ti)
-            walk.files.pop(path, None)
-            walk.symlinks.pop(path, None)
-            link = ""
-            if typ == "symlink":
-                link = walk.symlinks[path] = link_target(path, ti.linkname)
-            elif typ == "hardlink":
-                link = normalise(ti.linkname)
-            if typ != "dir":
-                walk.paths.add(path)
-            copy: Path | None = None
-            if want is not None and typ == "file" and want(path, ti.size):
-                if ti.size > limits.max_file_bytes:
-                    walk.skipped[path] = "file_too_large"
-                elif extracted + ti.size > limits.max_extract_bytes:
-                    walk.skipped[path] = "extract_budget"
-                else:
-                    copy = walk.files[path] = _extract(tf, ti, dest, len(walk.files), name)  # type: ignore[arg-type]
-                    extracted += ti.size
-            elif want is not None and typ in ("symlink", "hardlink"):
-                target = walk.files.get(link)
-                if want(path, target.stat().st_size if target else 0):
-                    pending.append((path, link if typ == "hardlink" else path))
-            if on_entry is not None:
-                if typ == "hardlink":
-                    copy = walk.files.get(link)
-                read = _Content(tf, ti, copy, limits.max_read_bytes) if typ == "file" or copy else None
-                entry = LayerEntry(path=path, type=typ, mode=ti.mode, uid=ti.uid, gid=ti.gid,
-                                   uname=ti.uname, gname=ti.gname, size=ti.size, link=link)
-                try:
-                    on_entry(entry, read)
-                finally:
-                    if read is not None:
-                        read.close()
-        walk.uncompressed_bytes = counted.count
+    for member in _members(reader):
+        walk.entries += 1
+        if walk.entries > limits.max_entries:
+            raise LayerRefused("entries", f"layer has more than {limits.max_entries} entries")
+        path = normalise(member.name)
+        if not path:
+            continue
+        name = path.rpartition("/")[2]
+        if name.startswith(WHITEOUT):
+            if (wh := _whiteout(path, name)) is not None:
+                (walk.opaque_dirs if wh[0] == "opaque" else walk.whiteouts).add(wh[1])
+                if on_entry is not None:
+                    on_entry(LayerEntry(path=wh[1], type=wh[0]), None)
+            continue
+        typ = member.kind
+        walk.files.pop(path, None)
+        walk.symlinks.pop(path, None)
+        link = ""
+        if typ == "symlink":
+            link = walk.symlinks[path] = link_target(path, member.linkname)
+        elif typ == "hardlink":
+            link = normalise(member.linkname)
+        if typ != "dir":
+            walk.paths.add(path)
+        copy: Path | None = None
+        if want is not None and typ == "file" and want(path, member.size):
+            if member.size > limits.max_file_bytes:
+                walk.skipped[path] = "file_too_large"
+            elif extracted + member.size > limits.max_extract_bytes:
+                walk.skipped[path] = "extract_budget"
+            else:
+                copy = walk.files[path] = _extract(reader, dest, len(walk.files), name)  # type: ignore[arg-type]
+                extracted += member.size
+        elif want is not None and typ in ("symlink", "hardlink"):
+            target = walk.files.get(link)
+            if want(path, target.stat().st_size if target else 0):
+                pending.append((path, link if typ == "hardlink" else path))
+        if on_entry is not None:
+            if typ == "hardlink":
+                copy = walk.files.get(link)
+            read = _Content(reader, copy, limits.max_read_bytes) if typ == "file" or copy else None
+            entry = LayerEntry(path=path, type=typ, mode=member.mode, uid=member.uid, gid=member.gid,
+                               uname=member.uname, gname=member.gname, size=member.size, link=link)
+            try:
+                on_entry(entry, read)
+            finally:
+                if read is not None:
+                    read.close()
+    walk.uncompressed_bytes = reader.count
     for path, start in pending:
         target = resolve(start, walk.symlinks)
         if target in walk.files:

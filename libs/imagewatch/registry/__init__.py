@@ -1,9 +1,14 @@
 """OCI distribution client: references, auth, manifests, platforms, verified blobs.
 
 The public API is ``__all__``; the modules behind it are implementation.
+``RegistryClient`` and ``Sink`` are imported on first use: they need aiohttp
+(~0.15 s to import), which scanning a local archive or layout never does.
 """
 
-from .client import RegistryClient, Sink
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .errors import (
     AuthError,
     BlobTooLarge,
@@ -29,6 +34,11 @@ from .platforms import DEFAULT_PLATFORMS, PlatformSelection, parse_platform, sel
 from .reference import Reference
 from .resolved import FetchedManifest, PlatformManifest, ResolvedImage
 
+if TYPE_CHECKING:
+    from .client import RegistryClient, Sink
+
+_LAZY = {"RegistryClient", "Sink"}
+
 __all__ = [
     "AuthError", "BlobTooLarge", "DEFAULT_PLATFORMS", "Descriptor", "DigestMismatch",
     "FetchedManifest", "Forbidden", "ImageConfig", "ImageIndex", "ImageManifest",
@@ -38,3 +48,11 @@ __all__ = [
     "Sink", "Unauthorized", "UnexpectedResponse", "UnsupportedMediaType", "VerificationError",
     "image_layers", "parse_config", "parse_manifest", "parse_platform", "select_platforms",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
