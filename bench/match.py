@@ -108,6 +108,7 @@ async def _bench(dsn: str, runs: int, profile: bool) -> None:
     # what autovacuum does soon after a bulk import: lets the lookup use index-only scans
     await pool.execute("VACUUM ANALYZE advisories")
     await pool.execute("VACUUM ANALYZE advisory_packages")
+    await pool.execute("VACUUM ANALYZE advisory_severities")
 
     packages = inventory(load_paths(paths))
     kinds = {}

@@ -3,7 +3,9 @@
 Shared by the matcher service and the one-shot ``imagewatch scan``: packages
 are grouped by the ecosystem they are looked up in (``Alpine:v3.19`` for OS
 packages of a known distribution, ``PyPI`` ...), so the store is asked once per
-ecosystem however many packages the image holds.
+ecosystem however many packages the image holds. Findings whose records carry
+no severity take one from another record of the same vulnerability
+(``advisories.borrowed``), in one more query.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from .advisories import match_package, package_lookup
+from .advisories.borrowed import fill_unknown
 from .models import SEVERITY_ORDER, Finding, OSInfo, Package
-from .store.advisories import advisories_for
+from .store.advisories import advisories_for, known_severities
 from .versions import base_ecosystem
 
 
 async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) -> list[Finding]:
     """Findings for every package, one per vulnerability and package.
 
-    ``conn`` is an asyncpg connection or pool holding the advisory store.
+    ``conn`` is an asyncpg connection or pool holding the advisory store. A
+    finding rated ``unknown`` gets the best severity stored under any of its
+    ids (highest CVSS score, else highest rating) when another record has one.
     """
     groups: dict[str, dict[str, list[Package]]] = {}
     for pkg in packages:
@@ -32,6 +37,9 @@ async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) 
         for name, candidates in found.items():
             for pkg in by_name.get(name, ()):
                 findings += match_package(pkg, os, candidates)
+    unknown = {i for f in findings if f.severity == "unknown" for i in (f.ids or [f.advisory_id])}
+    if unknown:
+        findings = fill_unknown(findings, await known_severities(conn, unknown))
     return findings
 
 

@@ -5,7 +5,9 @@ connection has JSON codecs (documents travel as text). An update rewrites only
 records whose content changed (``modified`` is part of the content; secdb
 records have none, so the content digest decides), and reports the
 (ecosystem, name) pairs whose advisories changed, before and after, so the
-matcher can re-match exactly the images holding them.
+matcher can re-match exactly the images holding them. Each live advisory's
+known severity is kept under its id and every alias (``advisory_severities``)
+for findings from records that carry none.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, AsyncIterator, Iterable
 
 import msgspec
 
+from ..advisories.borrowed import Known, severity_rows
 from ..advisories.index import package_keys
 from ..advisories.model import Advisory
 from ..advisories.names import normalise_name
@@ -63,7 +66,8 @@ async def upsert_advisories(conn: Any, source: str, advisories: Iterable[Advisor
 
     Unchanged records are not written. A changed record's old and new package
     pairs both count as changed; withdrawn records keep their document but lose
-    their package rows, so they stop matching. Each batch is one transaction.
+    their package rows, so they stop matching, and their severity rows. Each
+    batch is one transaction.
     """
     changed_pairs: set[tuple[str, str]] = set()
     changed_ids: list[str] = []
@@ -105,8 +109,53 @@ async def upsert_advisories(conn: Any, source: str, advisories: Iterable[Advisor
                         "INSERT INTO advisory_packages (ecosystem, name, advisory_id)"
                         " SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
                         eco, names, adv_ids)
+                await _replace_severities(c, ids, [latest[i] for i in ids])
                 changed_ids += ids
     return changed_pairs, changed_ids
+
+
+async def _replace_severities(c: Any, ids: list[str], advisories: Iterable[Advisory]) -> int:
+    await c.execute("DELETE FROM advisory_severities WHERE advisory_id = ANY($1::text[])", ids)
+    rows = [r for a in advisories for r in severity_rows(a)]
+    if rows:
+        await c.execute(
+            "INSERT INTO advisory_severities (vuln_id, advisory_id, score, rating)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[]) ON CONFLICT DO NOTHING",
+            *map(list, zip(*rows)))
+    return len(rows)
+
+
+async def backfill_severities(conn: Any) -> int:
+    """Rebuild ``advisory_severities`` for every stored advisory; returns the rows written.
+
+    For a store written before migration 0010 (``upsert_advisories`` keeps it
+    current afterwards, but skips unchanged records). One transaction per batch.
+    """
+    written, after = 0, ""
+    async with _connection(conn) as c:
+        while True:
+            docs = await c.fetch("SELECT id, doc::text AS doc FROM advisories WHERE id > $1 ORDER BY id LIMIT $2",
+                                 after, BATCH)
+            if not docs:
+                return written
+            advisories = [_DECODER.decode(d["doc"]) for d in docs]
+            async with c.transaction():
+                written += await _replace_severities(c, [d["id"] for d in docs], advisories)
+            after = docs[-1]["id"]
+
+
+async def known_severities(conn: Any, vuln_ids: Iterable[str]) -> dict[str, list[Known]]:
+    """Severities of live advisories naming each id, as (advisory id, score, rating); ids without any are absent."""
+    wanted = list(dict.fromkeys(vuln_ids))
+    if not wanted:
+        return {}
+    async with _connection(conn) as c:
+        rows = await c.fetch("SELECT s.vuln_id, s.advisory_id, s.score, s.rating FROM unnest($1::text[]) AS w(id)"
+                             " JOIN advisory_severities s ON s.vuln_id = w.id", wanted)
+    out: dict[str, list[Known]] = {}
+    for r in rows:
+        out.setdefault(r["vuln_id"], []).append((r["advisory_id"], r["score"], r["rating"]))
+    return out
 
 
 class DecodedCache:
