@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from typing import ClassVar, Protocol, runtime_checkable
 
+import msgspec
+
 from ..alert import Alert
 from ..outbound import OutboundRequest
 from ..routing import ChannelConfig
+from . import wording as w
+
+_ENCODER = msgspec.json.Encoder()
 
 
 @runtime_checkable
@@ -30,3 +35,10 @@ class Channel(Protocol):
     def render(self, alert: Alert) -> list[OutboundRequest]:
         """The requests that carry ``alert`` (one per image event), within the service's limits."""
         ...
+
+
+def json_message(alert: Alert, payload: object, content_type: str = "application/json") -> list[OutboundRequest]:
+    """The one JSON request carrying ``alert``: ``payload`` as a document or already-encoded bytes."""
+    body = payload if isinstance(payload, bytes) else _ENCODER.encode(payload)
+    return [OutboundRequest(body=body, headers={"Content-Type": content_type},
+                            idempotency_key=alert.idempotency_key, summary=w.fallback_text(alert))]

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import msgspec
-
 from ..alert import Alert
 from ..outbound import OutboundRequest
 from ..routing import ChannelConfig
 from . import wording as w
-from .fitting import Shown, fit, more_text, take, total_items, truncate
+from .base import json_message
+from .fitting import Shown, fit_alert, more_text, truncate
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
@@ -29,8 +28,6 @@ MAX_FIELD_NAME = 256
 MAX_FIELD_VALUE = 1024
 MAX_FOOTER = 2048
 MAX_TOTAL = 6000
-
-_ENCODER = msgspec.json.Encoder()
 
 
 def embed_chars(embed: dict) -> int:
@@ -108,12 +105,4 @@ class DiscordChannel:
 
     def render(self, alert: Alert) -> list[OutboundRequest]:
         """One message with embeds within 6000 characters; the most severe items first."""
-        payload = fit(lambda n: build_payload(alert, take(alert, n)), fits, total_items(alert))
-        return [
-            OutboundRequest(
-                body=_ENCODER.encode(payload),
-                headers={"Content-Type": "application/json"},
-                idempotency_key=alert.idempotency_key,
-                summary=w.fallback_text(alert),
-            )
-        ]
+        return json_message(alert, fit_alert(alert, build_payload, fits))

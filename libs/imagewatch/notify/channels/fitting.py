@@ -124,3 +124,8 @@ def fit(build: Callable[[int], T], fits: Callable[[T], bool], upper: int) -> T:
         else:
             hi = mid - 1
     return best
+
+
+def fit_alert(alert: Alert, build: Callable[[Alert, Shown], T], fits: Callable[[T], bool]) -> T:
+    """``build(alert, shown)`` showing as many of the alert's items as still ``fits``."""
+    return fit(lambda n: build(alert, take(alert, n)), fits, total_items(alert))

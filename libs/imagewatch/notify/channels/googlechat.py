@@ -17,7 +17,8 @@ from ..alert import Alert
 from ..outbound import OutboundRequest
 from ..routing import ChannelConfig
 from . import wording as w
-from .fitting import Shown, fit, more_text, take, total_items, truncate
+from .base import json_message
+from .fitting import Shown, fit_alert, more_text, truncate
 
 MAX_BYTES = 30_000
 MAX_WIDGETS = 100
@@ -107,16 +108,6 @@ class GoogleChatChannel:
 
     def render(self, alert: Alert) -> list[OutboundRequest]:
         """One card message within 32,000 bytes and 100 widgets; the most severe items first."""
-        payload = fit(
-            lambda n: build_payload(alert, take(alert, n)),
-            lambda p: _widgets(p) <= MAX_WIDGETS and len(_ENCODER.encode(p)) <= MAX_BYTES,
-            total_items(alert),
-        )
-        return [
-            OutboundRequest(
-                body=_ENCODER.encode(payload),
-                headers={"Content-Type": "application/json; charset=UTF-8"},
-                idempotency_key=alert.idempotency_key,
-                summary=w.fallback_text(alert),
-            )
-        ]
+        payload = fit_alert(alert, build_payload,
+                            lambda p: _widgets(p) <= MAX_WIDGETS and len(_ENCODER.encode(p)) <= MAX_BYTES)
+        return json_message(alert, payload, "application/json; charset=UTF-8")

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import msgspec
-
 from ..alert import Alert
 from ..outbound import OutboundRequest
 from ..routing import ChannelConfig
 from . import wording as w
-from .fitting import Shown, fit, more_text, take, total_items, truncate
+from .base import json_message
+from .fitting import Shown, fit_alert, more_text, truncate
 
 MAX_TEXT = 16383
 MAX_TEXT_BUDGET = 16000
 MAX_CELL = 300
-
-_ENCODER = msgspec.json.Encoder()
 
 
 def cell(text: str) -> str:
@@ -105,16 +102,5 @@ class MattermostChannel:
 
     def render(self, alert: Alert) -> list[OutboundRequest]:
         """One post within the message length limit; the most severe items first."""
-        payload = fit(
-            lambda n: build_payload(alert, take(alert, n)),
-            lambda p: len(p["text"]) <= MAX_TEXT_BUDGET,
-            total_items(alert),
-        )
-        return [
-            OutboundRequest(
-                body=_ENCODER.encode(payload),
-                headers={"Content-Type": "application/json"},
-                idempotency_key=alert.idempotency_key,
-                summary=w.fallback_text(alert),
-            )
-        ]
+        payload = fit_alert(alert, build_payload, lambda p: len(p["text"]) <= MAX_TEXT_BUDGET)
+        return json_message(alert, payload)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import msgspec
-
 from ..alert import Alert
 from ..outbound import OutboundRequest
 from ..routing import ChannelConfig
 from . import wording as w
-from .fitting import Shown, chunk_lines, fit, more_text, take, total_items, truncate
+from .base import json_message
+from .fitting import Shown, chunk_lines, fit_alert, more_text, truncate
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -28,8 +27,6 @@ MAX_FIELD = 2000
 MAX_FIELDS = 10
 MAX_TOTAL_TEXT = 12000
 MAX_FALLBACK = 3000
-
-_ENCODER = msgspec.json.Encoder()
 
 
 def escape(text: str) -> str:
@@ -116,12 +113,4 @@ class SlackChannel:
 
     def render(self, alert: Alert) -> list[OutboundRequest]:
         """One Block Kit message; the most severe items first, the rest summarised."""
-        payload = fit(lambda n: build_payload(alert, take(alert, n)), fits, total_items(alert))
-        return [
-            OutboundRequest(
-                body=_ENCODER.encode(payload),
-                headers={"Content-Type": "application/json"},
-                idempotency_key=alert.idempotency_key,
-                summary=w.fallback_text(alert),
-            )
-        ]
+        return json_message(alert, fit_alert(alert, build_payload, fits))

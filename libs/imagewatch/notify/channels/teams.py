@@ -21,7 +21,8 @@ from ..alert import Alert
 from ..outbound import OutboundRequest
 from ..routing import ChannelConfig
 from . import wording as w
-from .fitting import Shown, fit, more_text, take, total_items, truncate
+from .base import json_message
+from .fitting import Shown, fit_alert, more_text, truncate
 
 MAX_BYTES = 26_000
 CARD_VERSION = "1.4"
@@ -99,16 +100,6 @@ class TeamsChannel:
 
     def render(self, alert: Alert) -> list[OutboundRequest]:
         """One card message within ``MAX_BYTES``; the most severe items first."""
-        body = fit(
-            lambda n: _ENCODER.encode(build_card(alert, take(alert, n))),
-            lambda b: len(b) <= MAX_BYTES,
-            total_items(alert),
-        )
-        return [
-            OutboundRequest(
-                body=body,
-                headers={"Content-Type": "application/json"},
-                idempotency_key=alert.idempotency_key,
-                summary=w.fallback_text(alert),
-            )
-        ]
+        body = fit_alert(alert, lambda a, shown: _ENCODER.encode(build_card(a, shown)),
+                         lambda b: len(b) <= MAX_BYTES)
+        return json_message(alert, body)
