@@ -130,13 +130,19 @@ class Delivery:
 
 
 Handler = Callable[[msgspec.Struct, Delivery], Awaitable[None]]
+DeadHook = Callable[[msgspec.Struct, str], Awaitable[None]]
 
 
 class Worker:
-    """Consumes one subject for one stage with a shared durable pull consumer."""
+    """Consumes one subject for one stage with a shared durable pull consumer.
+
+    ``on_dead(message, error)``, when given, runs once a decoded message is
+    dead-lettered (for example to mark the image's stage failed with the error).
+    """
 
     def __init__(self, bus: Bus, stage: str, subject: str, kind: type[msgspec.Struct],
-                 handler: Handler, concurrency: int = 1, metrics=None) -> None:
+                 handler: Handler, concurrency: int = 1, metrics=None,
+                 on_dead: DeadHook | None = None) -> None:
         self.bus = bus
         self.stage = stage
         self.subject = subject
@@ -144,6 +150,7 @@ class Worker:
         self.handler = handler
         self.concurrency = max(1, concurrency)
         self.metrics = metrics
+        self.on_dead = on_dead
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
         self._sem = asyncio.Semaphore(self.concurrency)
@@ -200,6 +207,7 @@ class Worker:
         bind_message(stage=self.stage, msg_id=msg_id, subject=self.subject, attempt=attempt)
         started = time.perf_counter()
         outcome = "ok"
+        message = None
         try:
             if attempt > self.bus.config.max_deliver:
                 raise Permanent(f"{self.stage}: gave up after {attempt - 1} deliveries")
@@ -214,13 +222,13 @@ class Worker:
             await msg.ack()
         except Permanent as exc:
             outcome = "dead"
-            await self._dead_letter(msg, str(exc), attempt)
+            await self._dead_letter(msg, message, str(exc), attempt)
         except Exception as exc:  # noqa: BLE001 - transient unless proven permanent
             delay = exc.delay if isinstance(exc, Retry) and exc.delay is not None else None
             reason = str(exc) or type(exc).__name__
             if attempt >= self.bus.config.max_deliver:
                 outcome = "dead"
-                await self._dead_letter(msg, reason, attempt)
+                await self._dead_letter(msg, message, reason, attempt)
             else:
                 outcome = "retry"
                 log.warning("handler failed, will retry", error=reason, error_type=type(exc).__name__)
@@ -231,8 +239,13 @@ class Worker:
                 self.metrics.observe(self.stage, self.subject, outcome, elapsed)
             log.info("handled", outcome=outcome, seconds=round(elapsed, 4))
 
-    async def _dead_letter(self, msg: Msg, error: str, attempt: int) -> None:
+    async def _dead_letter(self, msg: Msg, message: msgspec.Struct | None, error: str, attempt: int) -> None:
         log.error("dead-lettered", error=error)
+        if message is not None and self.on_dead is not None:
+            try:
+                await self.on_dead(message, error)
+            except Exception as exc:  # noqa: BLE001 - the dead letter still goes out
+                log.error("on_dead hook failed", error=str(exc) or type(exc).__name__)
         letter = DeadLetter(
             stage=self.stage, subject=msg.subject, data=msg.data, error=error,
             deliveries=attempt, failed_at=time.time(),

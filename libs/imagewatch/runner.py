@@ -22,6 +22,7 @@ from .bus import Bus, Worker
 from .config import Config, data_dir
 from .logs import configure, get_logger
 from .metrics import Metrics
+from .store import images
 from .store.db import connect_pool
 
 
@@ -38,6 +39,23 @@ class ServiceContext:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     background: list[asyncio.Task] = field(default_factory=list)
     cleanup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def tmp_dir(self) -> Path:
+        """This service's scratch directory under the data dir, created when missing."""
+        path = data_dir(self.config) / "tmp" / self.name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def blob_fetcher(self, digest: str) -> Callable[[Path], Awaitable[None]]:
+        """A function writing blob ``digest`` (verified) from the blob store to a path."""
+        async def fetch(path: Path) -> None:
+            await self.blobs.get_file(digest, path)
+        return fetch
+
+    async def fail_stage(self, message, error: str) -> None:
+        """Mark the stage of ``message``'s image failed with ``error`` (a Worker ``on_dead`` hook)."""
+        async with self.pool.acquire() as conn:
+            await images.set_stage(conn, message.image_digest, self.name, "failed", error)
 
 
 def health_routes(ctx: ServiceContext) -> list[web.RouteDef]:

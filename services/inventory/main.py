@@ -10,12 +10,11 @@ or a replace, so a redelivered message changes nothing visible.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from imagewatch.analysers.registry import default_analysers
-from imagewatch.blobstore import BlobMissing, BlobStore
+from imagewatch.blobstore import BlobMissing
 from imagewatch.bus import Delivery, Worker
-from imagewatch.config import Config, data_dir
+from imagewatch.config import Config
 from imagewatch.errors import Permanent, Retry
 from imagewatch.inventory import LayerFailed, LayerSource, inventory_image, limits_from, stage_version
 from imagewatch.logs import get_logger
@@ -29,12 +28,6 @@ STAGE = "inventory"
 log = get_logger(STAGE)
 
 
-def _source(blobs: BlobStore, layer) -> LayerSource:
-    async def fetch(path: Path) -> None:
-        await blobs.get_file(layer.digest, path)
-    return LayerSource(layer.diff_id, layer.media_type, fetch)
-
-
 async def setup(ctx: ServiceContext) -> list[Worker]:
     """Register the stage version, then one worker on ``iw.fetched``."""
     analysers = default_analysers()
@@ -43,34 +36,23 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
         await images.register_stage_version(conn, STAGE, version)
     cfg = ctx.config.inventory
     limits = limits_from(cfg.max_layer_bytes, cfg.max_entries, cfg.max_file_bytes)
-    tmp = data_dir(ctx.config) / "tmp" / STAGE
-    tmp.mkdir(parents=True, exist_ok=True)
+    tmp = ctx.tmp_dir()
     cache = PgLayerCache(ctx.pool)
-
-    async def fail(digest: str, reason: str) -> None:
-        async with ctx.pool.acquire() as conn:
-            await images.set_stage(conn, digest, STAGE, "failed", reason)
 
     async def handle(msg: Fetched, delivery: Delivery) -> None:
         digest = msg.image_digest
         async with ctx.pool.acquire() as conn:
             await images.set_stage(conn, digest, STAGE, "running")
         try:
-            result = await inventory_image([_source(ctx.blobs, layer) for layer in msg.layers],
-                                           analysers, cache, limits, tmp)
+            sources = [LayerSource(layer.diff_id, layer.media_type, ctx.blob_fetcher(layer.digest))
+                       for layer in msg.layers]
+            result = await inventory_image(sources, analysers, cache, limits, tmp)
         except LayerFailed as exc:
             async with ctx.pool.acquire() as conn:
                 await packages.record_layer_error(conn, exc.diff_id, STAGE, str(exc))
-            await fail(digest, str(exc))
             raise Permanent(str(exc)) from None
         except BlobMissing as exc:
-            if delivery.attempt >= ctx.config.bus.max_deliver:
-                await fail(digest, str(exc))
             raise Retry(str(exc)) from None
-        except Exception as exc:
-            if delivery.attempt >= ctx.config.bus.max_deliver:
-                await fail(digest, f"inventory: {type(exc).__name__}: {exc}")
-            raise
         inventory = result.inventory
         async with ctx.pool.acquire() as conn:
             for layer in msg.layers:
@@ -85,7 +67,8 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
         log.info("inventory stored", image_digest=digest, packages=len(inventory.packages),
                  analysed={d: len(names) for d, names in result.analysed.items()})
 
-    return [Worker(ctx.bus, STAGE, SUBJECT_FETCHED, Fetched, handle, cfg.concurrency, ctx.metrics)]
+    return [Worker(ctx.bus, STAGE, SUBJECT_FETCHED, Fetched, handle, cfg.concurrency, ctx.metrics,
+                   on_dead=ctx.fail_stage)]
 
 
 async def run(config: Config) -> None:

@@ -14,14 +14,14 @@ import json
 import tempfile
 from pathlib import Path
 
-from imagewatch.blobstore import BlobError, BlobMissing, BlobStore
+from imagewatch.blobstore import BlobError, BlobMissing
 from imagewatch.bus import Delivery, Worker
-from imagewatch.config import Config, data_dir
+from imagewatch.config import Config
 from imagewatch.errors import Permanent, Retry
 from imagewatch.layers import LayerLimits
 from imagewatch.logs import get_logger
 from imagewatch.messages import SUBJECT_FETCHED, SUBJECT_SECRETS, Fetched, SecretsReady
-from imagewatch.models import LayerRef, SecretFinding
+from imagewatch.models import SecretFinding
 from imagewatch.runner import ServiceContext, serve
 from imagewatch.secretscan import (SecretLayerFailed, SecretLayerSource, ThreadScanners, is_redacted,
                                    redact_config, scan_image)
@@ -33,12 +33,6 @@ from .cache import PgSecretCache
 
 STAGE = "secrets"
 log = get_logger(STAGE)
-
-
-def _source(blobs: BlobStore, layer: LayerRef) -> SecretLayerSource:
-    async def fetch(path: Path) -> None:
-        await blobs.get_file(layer.digest, path)
-    return SecretLayerSource(layer, fetch=fetch)
 
 
 def counts(findings: list[SecretFinding]) -> dict[str, int]:
@@ -69,21 +63,14 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
     """Register the stage version, then one worker on ``iw.fetched``."""
     cfg = ctx.config.secrets
     async with ctx.pool.acquire() as conn:
-        key = await fingerprint_key(conn)
-    scanners = ThreadScanners(key, max_file_bytes=cfg.max_file_bytes)
-    version = scanners.version
-    async with ctx.pool.acquire() as conn:
+        scanners = ThreadScanners(await fingerprint_key(conn), max_file_bytes=cfg.max_file_bytes)
+        version = scanners.version
         await images.register_stage_version(conn, STAGE, version)
     # Layer size and entry limits are the ones the inventory reads the same layers with.
     limits = LayerLimits(max_layer_bytes=ctx.config.inventory.max_layer_bytes,
                          max_entries=ctx.config.inventory.max_entries, max_read_bytes=cfg.max_file_bytes)
-    tmp = data_dir(ctx.config) / "tmp" / STAGE
-    tmp.mkdir(parents=True, exist_ok=True)
+    tmp = ctx.tmp_dir()
     cache = PgSecretCache(ctx.pool)
-
-    async def fail(digest: str, reason: str) -> None:
-        async with ctx.pool.acquire() as conn:
-            await images.set_stage(conn, digest, STAGE, "failed", reason)
 
     async def handle(msg: Fetched, delivery: Delivery) -> None:
         digest = msg.image_digest
@@ -96,19 +83,12 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
         async with ctx.pool.acquire() as conn:
             kept = await store.config_findings(conn, digest) if is_redacted(config) else None
         try:
-            result = await scan_image([_source(ctx.blobs, layer) for layer in msg.layers],
-                                      None if kept is not None else config, scanners, cache, limits, tmp)
+            sources = [SecretLayerSource(layer, fetch=ctx.blob_fetcher(layer.digest)) for layer in msg.layers]
+            result = await scan_image(sources, None if kept is not None else config, scanners, cache, limits, tmp)
         except SecretLayerFailed as exc:
-            await fail(digest, str(exc))
             raise Permanent(str(exc)) from None
         except BlobMissing as exc:
-            if delivery.attempt >= ctx.config.bus.max_deliver:
-                await fail(digest, str(exc))
             raise Retry(str(exc)) from None
-        except Exception as exc:
-            if delivery.attempt >= ctx.config.bus.max_deliver:
-                await fail(digest, f"secrets: {type(exc).__name__}: {exc}")
-            raise
         findings = result.findings + (kept or [])
         redacted = redact_config(config, findings) if config is not None and kept is None else None
         if redacted == config or raw is not None:
@@ -127,7 +107,8 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
                  bytes_read=result.uncompressed_bytes,
                  **{f"stats_{k}": v for k, v in result.stats.items() if v})
 
-    return [Worker(ctx.bus, STAGE, SUBJECT_FETCHED, Fetched, handle, cfg.concurrency, ctx.metrics)]
+    return [Worker(ctx.bus, STAGE, SUBJECT_FETCHED, Fetched, handle, cfg.concurrency, ctx.metrics,
+                   on_dead=ctx.fail_stage)]
 
 
 async def run(config: Config) -> None:
