@@ -15,6 +15,19 @@ def finding_key(f: Finding) -> str:
     return f"{f.advisory_id}|{f.ecosystem}|{f.package}|{f.version}"
 
 
+async def _upsert(conn: asyncpg.Connection, digest: str, keys: list[str], findings: list[Finding]) -> None:
+    await conn.executemany(
+        """INSERT INTO findings (image_digest, key, advisory_id, ids, ecosystem, package, version,
+                                 fixed_versions, severity, score, finding)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (image_digest, key) DO UPDATE SET ids = EXCLUDED.ids,
+             fixed_versions = EXCLUDED.fixed_versions, severity = EXCLUDED.severity,
+             score = EXCLUDED.score, finding = EXCLUDED.finding""",
+        [(digest, k, f.advisory_id, f.ids or [f.advisory_id], f.ecosystem, f.package, f.version,
+          f.fixed_versions, f.severity, f.score, msgspec.to_builtins(f)) for k, f in zip(keys, findings)],
+    )
+
+
 async def replace_findings(conn: asyncpg.Connection, digest: str, findings: list[Finding]) -> tuple[list[str], list[str]]:
     """Store an image's findings (keeping first_seen of those already known).
 
@@ -27,16 +40,7 @@ async def replace_findings(conn: asyncpg.Connection, digest: str, findings: list
         keys = [finding_key(f) for f in findings]
         await conn.execute("DELETE FROM findings WHERE image_digest = $1 AND NOT (key = ANY($2::text[]))",
                            digest, keys)
-        await conn.executemany(
-            """INSERT INTO findings (image_digest, key, advisory_id, ids, ecosystem, package, version,
-                                     fixed_versions, severity, score, finding)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-               ON CONFLICT (image_digest, key) DO UPDATE SET ids = EXCLUDED.ids,
-                 fixed_versions = EXCLUDED.fixed_versions, severity = EXCLUDED.severity,
-                 score = EXCLUDED.score, finding = EXCLUDED.finding""",
-            [(digest, k, f.advisory_id, f.ids or [f.advisory_id], f.ecosystem, f.package, f.version,
-              f.fixed_versions, f.severity, f.score, msgspec.to_builtins(f)) for k, f in zip(keys, findings)],
-        )
+        await _upsert(conn, digest, keys, findings)
     after = {f.advisory_id for f in findings}
     return sorted(after - before), sorted(before - after)
 
@@ -119,16 +123,7 @@ async def replace_package_findings(conn: asyncpg.Connection, digest: str,
             """DELETE FROM findings WHERE image_digest = $1 AND NOT (key = ANY($5::text[]))
                  AND (ecosystem, package, version) IN (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))""",
             digest, [p[0] for p in packages], [p[1] for p in packages], [p[2] for p in packages], keys)
-        await conn.executemany(
-            """INSERT INTO findings (image_digest, key, advisory_id, ids, ecosystem, package, version,
-                                     fixed_versions, severity, score, finding)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-               ON CONFLICT (image_digest, key) DO UPDATE SET ids = EXCLUDED.ids,
-                 fixed_versions = EXCLUDED.fixed_versions, severity = EXCLUDED.severity,
-                 score = EXCLUDED.score, finding = EXCLUDED.finding""",
-            [(digest, k, f.advisory_id, f.ids or [f.advisory_id], f.ecosystem, f.package, f.version,
-              f.fixed_versions, f.severity, f.score, msgspec.to_builtins(f)) for k, f in zip(keys, findings)],
-        )
+        await _upsert(conn, digest, keys, findings)
 
 
 async def lock_image(conn: asyncpg.Connection, digest: str) -> None:
