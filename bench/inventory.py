@@ -76,9 +76,9 @@ def purl_key(purl: str) -> tuple[str, str, str] | None:
 async def _imagewatch(reference: str, host: str, cache: Path, out: Path, concurrency: str) -> None:
     import aiohttp
 
-    from imagewatch.analysers.registry import default_analysers
-    from imagewatch.inventory import DirectoryLayerCache, LayerSource, inventory_image
-    from imagewatch.registry import RegistryClient
+    from imagewatch.ecosystems.catalog import default_analysers
+    from imagewatch.inventory.image import DirectoryLayerCache, LayerSource, inventory_image
+    from imagewatch.oci import RegistryClient
 
     started = time.perf_counter()
     async with aiohttp.ClientSession() as session:
@@ -164,8 +164,8 @@ def build_images(registry: str) -> list[tuple[str, str]]:
     """Push the bench images; [(label, reference)] in the order they are measured."""
     from harness import realdata
     from harness.images import layer_tar
-    from inventory_real.real_images import real_image
-    from inventory_service.raw_images import push_raw
+    from inventory.real_images import real_image
+    from inventory.raw_images import push_raw
 
     image = real_image()  # base, pruned wheels, npm, Go binary + jar
     wheels = realdata.python_wheels()

@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from imagewatch.analysers.python import PythonAnalyser
-from imagewatch.analysers.registry import default_analysers
-from imagewatch.inventory import DirectoryLayerCache, LayerSource, inventory_image
+from imagewatch.ecosystems.python.analyser import PythonAnalyser
+from imagewatch.ecosystems.catalog import default_analysers
+from imagewatch.inventory.image import DirectoryLayerCache, LayerSource, inventory_image
 
 GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 

@@ -25,8 +25,9 @@ from pathlib import Path
 import zstandard
 from isal import igzip
 
-from imagewatch.analysers.registry import default_analysers
-from imagewatch.layers import analyse_layer, walk_layer
+from imagewatch.ecosystems.catalog import default_analysers
+from imagewatch.layers import walk_layer
+from imagewatch.inventory.analysis import analyse_layer
 from imagewatch.layers.decompress import open_gzip
 try:
     from imagewatch.layers.tarstream import TarReader

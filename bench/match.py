@@ -1,12 +1,12 @@
 """Benchmark: import all of ../shared/data into PostgreSQL, then match a 1,000-package inventory.
 
-Import: ``imagewatch.updating.import_paths`` (what ``imagewatch db import``
+Import: ``imagewatch.updater.sync.import_paths`` (what ``imagewatch db import``
 runs) over the PyPI, Go and crates.io OSV records and every Alpine secdb
 branch, into a fresh database: an embedded PostgreSQL started here in a
 temporary directory, or ``IMAGEWATCH_DATABASE_URL`` (whose advisories are then
 updated in place, so a second run imports nothing new).
 
-Match: ``imagewatch.matching.match_packages`` on one connection for an
+Match: ``imagewatch.matcher.matching.match_packages`` on one connection for an
 inventory of real package names and versions drawn from the advisory data
 (300 Alpine v3.19 OS packages with an Alpine 3.19 OSInfo, 300 PyPI, 250 Go,
 150 crates.io; every package has live candidate advisories, its version is one
@@ -33,10 +33,10 @@ from pathlib import Path
 # bench/secrets.py would shadow the standard library's ``secrets`` that nats-py imports.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from imagewatch.matching import match_packages
+from imagewatch.matcher.matching import match_packages
 from imagewatch.models import OSInfo, Package
 from imagewatch.store.db import connect_pool
-from imagewatch.updating import import_paths, load_paths
+from imagewatch.updater.sync import import_paths, load_paths
 from imagewatch.versions import InvalidVersion, scheme_for
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -149,7 +149,7 @@ def main() -> int:
     if dsn:
         asyncio.run(_bench(dsn, args.runs, args.profile))
         return 0
-    from imagewatch.embedded import EmbeddedPostgres
+    from imagewatch.cli.embedded import EmbeddedPostgres
 
     with tempfile.TemporaryDirectory(prefix="iw-bench-") as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "pg").start()

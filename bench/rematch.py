@@ -29,7 +29,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from imagewatch.advisories import from_dict, load_path
 from imagewatch.config import MatcherConfig
-from imagewatch.matching import match_packages
+from imagewatch.matcher.matching import match_packages
 from imagewatch.messages import PackageKey, VulnDBChanged
 from imagewatch.models import LayerRef, OSInfo, Package
 from imagewatch.store import findings as findings_store
@@ -37,8 +37,8 @@ from imagewatch.store import images as images_store
 from imagewatch.store import packages as packages_store
 from imagewatch.store.advisories import upsert_advisories
 from imagewatch.store.db import connect_pool
-from imagewatch.updating import import_paths
-from imagewatch_services.matcher.rematch import vulndb_handler
+from imagewatch.updater.sync import import_paths
+from imagewatch.matcher.rematch import vulndb_handler
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 ALPINE = OSInfo(id="alpine", version_id="3.19.1")
@@ -135,7 +135,7 @@ def main() -> int:
     if dsn:
         asyncio.run(_bench(dsn, images, size))
         return 0
-    from imagewatch.embedded import EmbeddedPostgres
+    from imagewatch.cli.embedded import EmbeddedPostgres
 
     with tempfile.TemporaryDirectory(prefix="iw-bench-") as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "pg").start()

@@ -53,7 +53,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from harness.images import ImageSpec, build_image, tools_missing  # noqa: E402
-from scan_cli.helpers import write_docker_archive  # noqa: E402
+from scan.helpers import write_docker_archive  # noqa: E402
 
 from imagewatch.versions import scheme_for  # noqa: E402
 
@@ -192,7 +192,7 @@ def build_images(work: Path, corpus_mb: int) -> dict[str, Path]:
 
 async def _import(dsn: str) -> None:
     from imagewatch.store.db import connect_pool
-    from imagewatch.updating import import_paths
+    from imagewatch.updater.sync import import_paths
 
     pool = await connect_pool(dsn, 1, 4)
     try:
@@ -357,7 +357,7 @@ def main() -> int:
         pg = None
         dsn = os.environ.get("IMAGEWATCH_DATABASE_URL")
         if not dsn:
-            from imagewatch.embedded import EmbeddedPostgres
+            from imagewatch.cli.embedded import EmbeddedPostgres
 
             pg = EmbeddedPostgres(work / "pg").start()
             dsn = pg.url

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from imagewatch.secrets import Scanner
+from imagewatch.secrets.detect import Scanner
 
 R = random.Random(1)
 WORDS = ("server user name port host path value config data client request response cache timeout "

@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from imagewatch.errors import ImagewatchError
 
 
-class ConfigError(Exception):
+class ConfigError(ImagewatchError):
     """config: the configuration cannot be used; the message names the key."""
 
 
@@ -167,7 +168,7 @@ class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     resolve_timeout: float = 3.0
 
     def __post_init__(self) -> None:
-        from .models import SEVERITY_ORDER
+        from imagewatch.models import SEVERITY_ORDER
 
         if self.severity_threshold not in SEVERITY_ORDER:
             raise ValueError(f"admission.severity_threshold: expected one of {', '.join(SEVERITY_ORDER)}")

@@ -1,26 +1,34 @@
-"""Errors that carry control flow for message handlers.
+"""The one base of every error imagewatch raises, and where each family lives.
 
 ::
 
-    HandlerError
-    ├── Retry      transient: nak and redeliver after ``delay`` seconds
-    └── Permanent  the message can never succeed: dead-letter it at once
+    ImagewatchError
+    ├── ConfigError                     config: bad file, key or value
+    ├── runtime.errors.HandlerError     steer a message's delivery
+    │   ├── Retry                       transient: redeliver after a delay
+    │   └── Permanent                   dead-letter at once
+    ├── oci.errors.RegistryError        the OCI distribution client (drawn in oci/errors.py)
+    ├── layers.errors.LayerError        a layer that cannot be read (LayerRefused: over a limit)
+    ├── ecosystems.catalog.CatalogError / UnknownEcosystem
+    ├── ecosystems.rpm.rpmdb.RpmDbError, ecosystems.java.archive errors …  analyser input
+    ├── versions.base.InvalidVersion
+    ├── advisories.model.AdvisoryError, advisories.sources.base.SourceError
+    ├── inventory.image.LayerFailed     a layer of an image could not be analysed
+    ├── secrets.detect.rule.RuleError, secrets.misconfig.CatalogError
+    ├── notify …                        channel and routing errors
+    ├── report …                        ignore files, VEX, formats
+    ├── webhooks.base.WebhookError      a registry notification we cannot read
+    ├── store …                         migrations
+    └── scan.errors.ScanError           the one-shot command (exit codes 2 and 3)
+
+Each error also keeps the built-in base that callers caught before
+(``ValueError``, ``LookupError``), so ``except ValueError`` still works;
+``except ImagewatchError`` catches everything of ours and nothing else.
+Messages start with their component (``registry: …``, ``versions: …``).
 """
 
 from __future__ import annotations
 
 
-class HandlerError(Exception):
-    """Base of the errors a handler raises to steer delivery."""
-
-
-class Retry(HandlerError):
-    """A transient failure: redeliver after ``delay`` seconds (until max_deliver)."""
-
-    def __init__(self, reason: str, delay: float | None = None) -> None:
-        super().__init__(reason)
-        self.delay = delay
-
-
-class Permanent(HandlerError):
-    """A failure that redelivery cannot fix: the message goes to the dead-letter subject."""
+class ImagewatchError(Exception):
+    """Base of every error raised by imagewatch code."""

@@ -22,7 +22,7 @@ from typing import Literal
 
 import msgspec
 
-from .models import LayerRef
+from imagewatch.models import LayerRef
 
 SUBJECT_PUSH = "iw.push"
 SUBJECT_FETCHED = "iw.fetched"

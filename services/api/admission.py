@@ -5,7 +5,7 @@ platform digest from the database (a digest as given, an index's child for
 the pod's platform, or the tag's current image); a tag the database does not
 know is asked of its registry anonymously (``fetcher.insecure_registries``
 apply) within ``admission.resolve_timeout``. The policy itself is
-:mod:`imagewatch.admission`.
+:mod:`imagewatch.admission.policy`.
 
 No bearer token: the Kubernetes API server calls this over TLS, which the
 deployment terminates (see ``deploy/k8s/``).
@@ -19,7 +19,7 @@ import json
 import aiohttp
 from aiohttp import web
 
-from imagewatch.admission import (
+from imagewatch.admission.policy import (
     AdmissionError,
     ContainerImage,
     Decision,
@@ -33,8 +33,8 @@ from imagewatch.admission import (
     review_response,
 )
 from imagewatch.config import Config
-from imagewatch.logs import get_logger
-from imagewatch.registry import (
+from imagewatch.runtime.logs import get_logger
+from imagewatch.oci import (
     Forbidden,
     NotFound,
     Reference,
@@ -45,7 +45,7 @@ from imagewatch.registry import (
 )
 from imagewatch.store import images as store
 
-from .keys import CTX, MAX_BODY
+from imagewatch_services.api.keys import CTX, MAX_BODY
 
 log = get_logger("api")
 _REGISTRY_FAILURES = {

@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from imagewatch.config import webhook_token
-from imagewatch.runner import ServiceContext, health_routes
+from imagewatch.runtime.runner import ServiceContext, health_routes
 
-from . import events, images, notifications
-from . import packages as image_packages
-from . import secrets as image_secrets
-from . import vulnerabilities
-from . import admission, dlq, openapi
-from .keys import CTX, MAX_BODY, TOKEN
+from imagewatch_services.api import events, images, notifications
+from imagewatch_services.api import packages as image_packages
+from imagewatch_services.api import secrets as image_secrets
+from imagewatch_services.api import vulnerabilities
+from imagewatch_services.api import admission, dlq, openapi
+from imagewatch_services.api.keys import CTX, MAX_BODY, TOKEN
 
 
 @web.middleware

@@ -17,12 +17,12 @@ import msgspec
 from aiohttp import web
 from nats.js.errors import NotFoundError
 
-from imagewatch.logs import get_logger
+from imagewatch.runtime.logs import get_logger
 from imagewatch.messages import SUBJECT_DLQ_PREFIX, SUBJECT_TYPES, DeadLetter, decoder_for
 
-from . import pagination
-from .auth import check_bearer
-from .keys import CTX, TOKEN
+from imagewatch_services.api import pagination
+from imagewatch_services.api.auth import check_bearer
+from imagewatch_services.api.keys import CTX, TOKEN
 
 log = get_logger("api")
 SCAN_LIMIT = 10_000

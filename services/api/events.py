@@ -13,13 +13,13 @@ import uuid
 
 from aiohttp import web
 
-from imagewatch.logs import get_logger
+from imagewatch.runtime.logs import get_logger
 from imagewatch.messages import SUBJECT_PUSH, PushEvent
 from imagewatch.webhooks.base import WebhookError, split_reference
-from imagewatch.webhooks.registry import default_sources
+from imagewatch.webhooks.catalog import default_sources
 
-from .auth import check_bearer
-from .keys import CTX, MAX_BODY, TOKEN
+from imagewatch_services.api.auth import check_bearer
+from imagewatch_services.api.keys import CTX, MAX_BODY, TOKEN
 
 log = get_logger("api")
 SOURCES = default_sources()

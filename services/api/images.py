@@ -6,8 +6,8 @@ from aiohttp import web
 
 from imagewatch.store import images as store
 
-from . import pagination
-from .keys import CTX
+from imagewatch_services.api import pagination
+from imagewatch_services.api.keys import CTX
 
 
 def _limit(request: web.Request) -> int:

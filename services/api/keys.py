@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from imagewatch.runner import ServiceContext
+from imagewatch.runtime.runner import ServiceContext
 
 CTX = web.AppKey("ctx", ServiceContext)
 TOKEN = web.AppKey("token", str)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from imagewatch.config import Config
-from imagewatch.runner import ServiceContext, serve
+from imagewatch.runtime.runner import ServiceContext, serve
 
-from .app import build_app
+from imagewatch_services.api.app import build_app
 
 
 async def setup(ctx: ServiceContext) -> list:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from imagewatch.store import outbox
 
-from .keys import CTX
+from imagewatch_services.api.keys import CTX
 
 
 def _bad(reason: str) -> web.HTTPBadRequest:

@@ -12,7 +12,7 @@ from imagewatch.report import ScanResult, media_type, render
 from imagewatch.store import images as image_store
 from imagewatch.store import packages as store
 
-from .keys import CTX
+from imagewatch_services.api.keys import CTX
 
 SBOM_FORMATS = ("cyclonedx", "spdx")
 _FIELDS = ("ecosystem", "name", "version", "purl", "layer", "path", "source_name", "source_version",

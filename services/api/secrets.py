@@ -8,8 +8,8 @@ from imagewatch.models import SecretFinding
 from imagewatch.store import images as image_store
 from imagewatch.store import secrets as store
 
-from . import pagination
-from .keys import CTX
+from imagewatch_services.api import pagination
+from imagewatch_services.api.keys import CTX
 
 KINDS = ("secret", "misconfiguration")
 

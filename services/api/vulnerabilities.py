@@ -6,11 +6,11 @@ import json
 
 from aiohttp import web
 
-from imagewatch.matching import severity_counts
+from imagewatch.matcher.matching import severity_counts
 from imagewatch.models import SEVERITY_ORDER, Finding
 from imagewatch.store import findings as store
 
-from .keys import CTX
+from imagewatch_services.api.keys import CTX
 
 
 def _bad(message: str) -> web.HTTPBadRequest:

@@ -14,15 +14,15 @@ import asyncio
 
 import aiohttp
 
-from imagewatch import fetch
-from imagewatch.bus import Delivery, Worker
+from imagewatch.fetcher import fetch
+from imagewatch.runtime.bus import Delivery, Worker
 from imagewatch.config import Config
-from imagewatch.errors import Permanent, Retry
-from imagewatch.logs import get_logger
+from imagewatch.runtime.errors import Permanent, Retry
+from imagewatch.runtime.logs import get_logger
 from imagewatch.messages import SUBJECT_FETCHED, SUBJECT_PUSH, Fetched, PushEvent
-from imagewatch.registry import Reference, RegistryError
-from imagewatch.runner import ServiceContext, serve
-from imagewatch.secretscan import ThreadScanners, redacted_config
+from imagewatch.oci import Reference, RegistryError
+from imagewatch.runtime.runner import ServiceContext, serve
+from imagewatch.secrets import ThreadScanners, redacted_config
 from imagewatch.store.installation import fingerprint_key
 from imagewatch.store import images as store
 

@@ -2,7 +2,7 @@
 
 Layers whose results are cached for every analyser (at its current version)
 are not read; the others are read once from the blob store, by the missing
-analysers only (``imagewatch.inventory``). A refused or corrupt layer is
+analysers only (``imagewatch.inventory.image``). A refused or corrupt layer is
 recorded in ``layer_errors`` and on the scan, and the message dead-lettered;
 a blob not (yet) in the store is retried. Every write is an idempotent upsert
 or a replace, so a redelivered message changes nothing visible.
@@ -11,18 +11,18 @@ or a replace, so a redelivered message changes nothing visible.
 from __future__ import annotations
 
 
-from imagewatch.analysers.registry import default_analysers
-from imagewatch.blobstore import BlobMissing
-from imagewatch.bus import Delivery, Worker
+from imagewatch.ecosystems.catalog import default_analysers
+from imagewatch.runtime.blobstore import BlobMissing
+from imagewatch.runtime.bus import Delivery, Worker
 from imagewatch.config import Config
-from imagewatch.errors import Permanent, Retry
-from imagewatch.inventory import LayerFailed, LayerSource, inventory_image, limits_from, stage_version
-from imagewatch.logs import get_logger
+from imagewatch.runtime.errors import Permanent, Retry
+from imagewatch.inventory.image import LayerFailed, LayerSource, inventory_image, limits_from, stage_version
+from imagewatch.runtime.logs import get_logger
 from imagewatch.messages import SUBJECT_FETCHED, SUBJECT_INVENTORY, Fetched, InventoryReady
-from imagewatch.runner import ServiceContext, serve
+from imagewatch.runtime.runner import ServiceContext, serve
 from imagewatch.store import images, packages
 
-from .cache import PgLayerCache
+from imagewatch.inventory.pgcache import PgLayerCache
 
 STAGE = "inventory"
 log = get_logger(STAGE)

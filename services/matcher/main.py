@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from imagewatch.bus import Worker
+from imagewatch.runtime.bus import Worker
 from imagewatch.config import Config
 from imagewatch.messages import SUBJECT_INVENTORY, SUBJECT_VULNDB, InventoryReady, VulnDBChanged
-from imagewatch.runner import ServiceContext, serve
+from imagewatch.runtime.runner import ServiceContext, serve
 
-from .push import STAGE, push_handler
-from .rematch import vulndb_handler
+from imagewatch.matcher.push import STAGE, push_handler
+from imagewatch.matcher.rematch import vulndb_handler
 
 
 async def setup(ctx: ServiceContext) -> list[Worker]:

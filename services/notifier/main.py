@@ -6,14 +6,14 @@ import asyncio
 
 import aiohttp
 
-from imagewatch.bus import Worker
+from imagewatch.runtime.bus import Worker
 from imagewatch.config import Config
 from imagewatch.messages import SUBJECT_FINDINGS, SUBJECT_SECRETS, FindingsReady, SecretsReady
 from imagewatch.notify.dispatcher import Dispatcher
-from imagewatch.runner import ServiceContext, serve
+from imagewatch.runtime.runner import ServiceContext, serve
 
-from .events import STAGE, EventHandler
-from .settings import load_settings
+from imagewatch.notify.events import STAGE, EventHandler
+from imagewatch.notify.settings import load_settings
 
 
 async def setup(ctx: ServiceContext) -> list[Worker]:

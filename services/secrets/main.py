@@ -1,7 +1,7 @@
 """The secrets service: ``iw.fetched`` → scan layers and config, store redacted → ``iw.secrets``.
 
 Layers cached for the current scanner version are not read; the others are
-read once from the blob store (``imagewatch.secretscan``), in a worker thread
+read once from the blob store (``imagewatch.secrets``), in a worker thread
 with that thread's own scanner. Findings are stored with fingerprints and
 previews only, and the stored image config loses every value a finding points
 at. A refused or corrupt layer fails the stage with the reason and
@@ -14,22 +14,22 @@ import json
 import tempfile
 from pathlib import Path
 
-from imagewatch.blobstore import BlobError, BlobMissing
-from imagewatch.bus import Delivery, Worker
+from imagewatch.runtime.blobstore import BlobError, BlobMissing
+from imagewatch.runtime.bus import Delivery, Worker
 from imagewatch.config import Config
-from imagewatch.errors import Permanent, Retry
+from imagewatch.runtime.errors import Permanent, Retry
 from imagewatch.layers import LayerLimits
-from imagewatch.logs import get_logger
+from imagewatch.runtime.logs import get_logger
 from imagewatch.messages import SUBJECT_FETCHED, SUBJECT_SECRETS, Fetched, SecretsReady
 from imagewatch.models import SecretFinding
-from imagewatch.runner import ServiceContext, serve
-from imagewatch.secretscan import (SecretLayerFailed, SecretLayerSource, ThreadScanners, is_redacted,
+from imagewatch.runtime.runner import ServiceContext, serve
+from imagewatch.secrets import (SecretLayerFailed, SecretLayerSource, ThreadScanners, is_redacted,
                                    redact_config, scan_image)
 from imagewatch.store import images
 from imagewatch.store import secrets as store
 from imagewatch.store.installation import fingerprint_key
 
-from .cache import PgSecretCache
+from imagewatch.secrets.pgcache import PgSecretCache
 
 STAGE = "secrets"
 log = get_logger(STAGE)

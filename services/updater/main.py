@@ -12,10 +12,10 @@ import asyncio
 
 import aiohttp
 
-from imagewatch import updating
+from imagewatch.updater import sync as updating
 from imagewatch.config import Config
-from imagewatch.logs import get_logger
-from imagewatch.runner import ServiceContext, serve
+from imagewatch.runtime.logs import get_logger
+from imagewatch.runtime.runner import ServiceContext, serve
 
 log = get_logger("updater")
 

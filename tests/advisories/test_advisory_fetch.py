@@ -8,7 +8,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from imagewatch.advisories.sources import AlpineSecdbSource, OSVSource, SourceError, Unchanged, discard
+from imagewatch.ecosystems.alpine.secdb import AlpineSecdbSource
+from imagewatch.advisories.sources import OSVSource, SourceError, Unchanged, discard
 
 DATA = Path(__file__).parent / "data"
 

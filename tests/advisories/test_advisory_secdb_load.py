@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from imagewatch.advisories import AdvisoryError, encode_json, is_affected, load_path
-from imagewatch.advisories.sources import AlpineSecdbSource, OSVSource
+from imagewatch.ecosystems.alpine.secdb import AlpineSecdbSource
+from imagewatch.advisories.sources import OSVSource
 from imagewatch.versions import scheme_for
 
 DATA = Path(__file__).parent / "data"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
-from imagewatch.embedded import EmbeddedNats, EmbeddedPostgres
+from imagewatch.cli.embedded import EmbeddedNats, EmbeddedPostgres
 from imagewatch.store.db import apply_migrations
 
 

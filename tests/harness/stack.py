@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from imagewatch.config import Config
-from imagewatch.embedded import free_port
-from imagewatch.runner import RunningService, start_service
+from imagewatch.cli.embedded import free_port
+from imagewatch.runtime.runner import RunningService, start_service
 
 
 class Stack:

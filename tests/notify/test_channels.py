@@ -11,7 +11,7 @@ import pytest
 
 from imagewatch.notify.alert import Alert, AlertFinding
 from imagewatch.notify.channels import discord, googlechat, slack
-from imagewatch.notify.channels.registry import CHANNEL_KINDS, RegistryError, channel_for, check_unique
+from imagewatch.notify.channels.catalog import CHANNEL_KINDS, CatalogError, channel_for, check_unique
 from imagewatch.notify.delivery import deliver
 from imagewatch.notify.routing import ChannelConfig
 from imagewatch.notify.secret import Secret
@@ -84,9 +84,9 @@ async def post(kind: str, alert: Alert, receiver, session) -> tuple[dict, bytes,
 
 def test_registry_lists_every_kind_once():
     assert sorted(CHANNEL_KINDS) == sorted(KINDS)
-    with pytest.raises(RegistryError, match="duplicate"):
+    with pytest.raises(CatalogError, match="duplicate"):
         check_unique([slack.SlackChannel, slack.SlackChannel])
-    with pytest.raises(RegistryError, match="unknown"):
+    with pytest.raises(CatalogError, match="unknown"):
         channel_for(ChannelConfig(name="x", kind="irc", url=Secret("https://x")))
 
 

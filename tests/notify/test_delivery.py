@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from imagewatch.notify.channels.registry import channel_for
+from imagewatch.notify.channels.catalog import channel_for
 from imagewatch.notify.delivery import backoff, deliver, next_delay, parse_retry_after, redact_url
 from imagewatch.notify.outbound import OutboundRequest
 from imagewatch.notify.routing import ChannelConfig

@@ -6,7 +6,7 @@ import pytest
 
 from imagewatch.report import ReportError, ScanResult, formats, get_format, media_type, render
 from imagewatch.report.json_report import JsonFormat
-from imagewatch.report.registry import check_unique
+from imagewatch.report.catalog import check_unique
 
 
 def test_every_format_is_registered():

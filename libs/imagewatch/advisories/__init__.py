@@ -3,17 +3,16 @@
 Nothing here does I/O at import time; fetching is explicit and async.
 """
 
-from .index import AdvisoryIndex, package_keys
-from .load import load_path
-from .match import affected_fixes, is_affected, match_package, package_lookup, range_affected
-from .merge import merge_findings
-from .model import (
+from imagewatch.advisories.index import AdvisoryIndex, package_keys
+from imagewatch.advisories.match import affected_fixes, is_affected, match_package, package_lookup, range_affected
+from imagewatch.advisories.merge import merge_findings
+from imagewatch.advisories.model import (
     Advisory, AdvisoryError, Affected, Event, PackageRef, Range, Reference, SeverityScore, decode_json,
     encode_json, from_dict,
 )
-from .names import normalise_name
-from .release import ecosystem_and_release, os_ecosystem
-from .severity import cvss_score, severity_of
+from imagewatch.advisories.names import normalise_name
+from imagewatch.ecosystems.catalog import ecosystem_and_release, os_ecosystem
+from imagewatch.advisories.severity import cvss_score, severity_of
 
 __all__ = [
     "Advisory", "AdvisoryError", "AdvisoryIndex", "Affected", "Event", "PackageRef", "Range",
@@ -22,3 +21,13 @@ __all__ = [
     "is_affected", "load_path", "match_package", "merge_findings", "normalise_name",
     "os_ecosystem", "package_keys", "package_lookup", "range_affected", "severity_of",
 ]
+
+
+def __getattr__(name: str):
+    # load_path reads files of every source format, ecosystem converters included;
+    # imported on first use so that those converters can import this package's model.
+    if name == "load_path":
+        from imagewatch.advisories.load import load_path
+
+        return load_path
+    raise AttributeError(name)

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from ..models import SEVERITY_ORDER, Finding
-from .model import Advisory
-from .severity import severity_of
+from imagewatch.models import SEVERITY_ORDER, Finding
+from imagewatch.advisories.model import Advisory
+from imagewatch.advisories.severity import severity_of
 
 # (advisory id, score or None, rating) of one record's severity.
 Known = tuple[str, float | None, str]

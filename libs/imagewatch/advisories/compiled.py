@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ..versions import SCHEMES, InvalidVersion, UnknownEcosystem, VersionScheme, base_ecosystem, scheme_for
-from .model import Advisory, Affected, Range
-from .names import normalise_name
+from imagewatch.versions import SCHEMES, InvalidVersion, UnknownEcosystem, VersionScheme, base_ecosystem, scheme_for
+from imagewatch.advisories.model import Advisory, Affected, Range
+from imagewatch.advisories.names import normalise_name
 
 _SEMVER_FAMILY = frozenset({"semver", "go"})
 _ZERO = (0,)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
-from ..models import Finding, OSInfo, Package
-from ..versions import base_ecosystem
-from .match import match_package, package_lookup
-from .model import Advisory
-from .names import normalise_name
+from imagewatch.models import Finding, OSInfo, Package
+from imagewatch.versions import base_ecosystem
+from imagewatch.advisories.match import match_package, package_lookup
+from imagewatch.advisories.model import Advisory
+from imagewatch.advisories.names import normalise_name
 
 
 def package_keys(advisory: Advisory) -> set[tuple[str, str]]:

@@ -15,9 +15,9 @@ from typing import Any, Iterator
 
 import yaml
 
-from .model import Advisory, AdvisoryError, decode_json, from_dict
-from .sources.alpine_secdb import convert, is_secdb
-from .sources.osv import iter_zip
+from imagewatch.advisories.model import Advisory, AdvisoryError, decode_json, from_dict
+from imagewatch.ecosystems.alpine.secdb import convert, is_secdb
+from imagewatch.advisories.sources.osv import iter_zip
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

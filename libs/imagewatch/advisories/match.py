@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..models import Finding, OSInfo, Package
-from ..versions import InvalidVersion, UnknownEcosystem, VersionScheme, base_ecosystem, scheme_for
-from .compiled import CompiledAdvisory, CompiledEntry, Events, compile_entry, compiled, range_scheme, sorted_events
-from .model import Advisory, Affected, Range
-from .merge import merge_findings
-from .names import normalise_name
-from .release import ecosystem_and_release, os_ecosystem
-from .severity import severity_of
+from imagewatch.models import Finding, OSInfo, Package
+from imagewatch.versions import InvalidVersion, UnknownEcosystem, VersionScheme, base_ecosystem, scheme_for
+from imagewatch.advisories.compiled import CompiledAdvisory, CompiledEntry, Events, compile_entry, compiled, range_scheme, sorted_events
+from imagewatch.advisories.model import Advisory, Affected, Range
+from imagewatch.advisories.merge import merge_findings
+from imagewatch.advisories.names import normalise_name
+from imagewatch.ecosystems.catalog import ecosystem_and_release, os_ecosystem
+from imagewatch.advisories.severity import severity_of
 
 
 def _evaluate(events: Events, v: Any) -> tuple[bool, str | None]:

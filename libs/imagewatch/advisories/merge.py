@@ -6,8 +6,8 @@ finding keeps every id, the worst severity and every fixed version.
 
 from __future__ import annotations
 
-from ..models import SEVERITY_ORDER, Finding
-from ..versions import InvalidVersion, VersionScheme
+from imagewatch.models import SEVERITY_ORDER, Finding
+from imagewatch.versions import InvalidVersion, VersionScheme
 
 
 def _primary_rank(advisory_id: str) -> tuple[int, str]:

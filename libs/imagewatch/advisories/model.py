@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from imagewatch.errors import ImagewatchError
 
 
 class Event(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -96,7 +97,7 @@ _JSON_DECODER = msgspec.json.Decoder(Advisory)
 _JSON_ENCODER = msgspec.json.Encoder()
 
 
-class AdvisoryError(ValueError):
+class AdvisoryError(ImagewatchError, ValueError):
     """A record that is not a valid OSV advisory; the message names it."""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..versions import base_ecosystem
+from imagewatch.versions import base_ecosystem
 
 _PEP503 = re.compile(r"[-_.]+")
 _LOWERCASE = frozenset({"NuGet", "Packagist"})

@@ -10,7 +10,7 @@ from typing import Any
 
 from cvss import CVSS2, CVSS3, CVSS4
 
-from .model import Advisory, Affected, SeverityScore
+from imagewatch.advisories.model import Advisory, Affected, SeverityScore
 
 # Publisher wordings (GHSA, Red Hat, Debian, Ubuntu ...) -> our ratings.
 _WORDS = {

@@ -1,22 +1,20 @@
-"""Layer reading and composition: stream a layer once, analyse it, fold layers into an image.
+"""Layer reading: stream a layer's tar once, bounded, with paths normalised.
 
 Public API: ``walk_layer`` (one pass, metadata + wanted files + on_entry
-callback), ``analyse_layer`` (walk + analysers + OS detection), ``compose``
-(fold analyses bottom to top), ``LayerLimits``, ``LayerRefused``, ``LayerError``.
+callback), ``LayerLimits``, ``LayerRefused``, ``LayerError``. This package
+imports nothing else of imagewatch: analysers and composition live in
+``imagewatch.inventory`` (``analysis``, ``compose``).
 """
 
 from __future__ import annotations
 
-from .analysis import AnalyserResult, FileOwner, LayerAnalysis, analyse_layer
-from .compose import Inventory, compose
-from .entry import LayerEntry, OnEntry, ReadContent
-from .errors import LayerError, LayerRefused
-from .limits import LayerLimits
-from .paths import link_target, normalise, resolve
-from .walk import LayerWalk, walk_layer
+from imagewatch.layers.entry import LayerEntry, OnEntry, ReadContent
+from imagewatch.layers.errors import LayerError, LayerRefused
+from imagewatch.layers.limits import LayerLimits
+from imagewatch.layers.paths import link_target, normalise, resolve
+from imagewatch.layers.walk import LayerWalk, walk_layer
 
 __all__ = [
-    "AnalyserResult", "FileOwner", "Inventory", "LayerAnalysis", "LayerEntry", "LayerError",
-    "LayerLimits", "LayerRefused", "LayerWalk", "OnEntry", "ReadContent", "analyse_layer",
-    "compose", "link_target", "normalise", "resolve", "walk_layer",
+    "LayerEntry", "LayerError", "LayerLimits", "LayerRefused", "LayerWalk", "OnEntry", "ReadContent",
+    "link_target", "normalise", "resolve", "walk_layer",
 ]

@@ -1,9 +1,10 @@
 """Errors of the layer reader; every message starts with ``layers:``."""
 
 from __future__ import annotations
+from imagewatch.errors import ImagewatchError
 
 
-class LayerError(Exception):
+class LayerError(ImagewatchError):
     """A layer could not be read (corrupt stream, not a tar)."""
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import LayerRefused
+from imagewatch.layers.errors import LayerRefused
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"

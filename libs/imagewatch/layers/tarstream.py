@@ -21,8 +21,9 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from .entry import EntryType, entry_type
-from .errors import LayerError, LayerRefused
+from imagewatch.layers.entry import EntryType, entry_type
+from imagewatch.layers.errors import LayerError, LayerRefused
+from imagewatch.errors import ImagewatchError
 
 BLOCK = 512
 CHUNK = 1024 * 1024
@@ -49,11 +50,11 @@ class Member:
         self.uid, self.gid, self.uname, self.gname, self.size = uid, gid, uname, gname, size
 
 
-class _BadHeader(Exception):
+class _BadHeader(ImagewatchError):
     """A header ``tarfile`` would reject (its message is tarfile's)."""
 
 
-class _Fallback(Exception):
+class _Fallback(ImagewatchError):
     """Hand the stream to ``tarfile`` from the start of the current member's headers."""
 
 

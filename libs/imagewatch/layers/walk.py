@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .decompress import open_layer
-from .entry import EntryType, LayerEntry, OnEntry
-from .errors import LayerError, LayerRefused
-from .limits import LayerLimits
-from .paths import OPAQUE, WHITEOUT, link_target, normalise, parent, resolve
-from .tarstream import Member, TarReader
+from imagewatch.layers.decompress import open_layer
+from imagewatch.layers.entry import EntryType, LayerEntry, OnEntry
+from imagewatch.layers.errors import LayerError, LayerRefused
+from imagewatch.layers.limits import LayerLimits
+from imagewatch.layers.paths import OPAQUE, WHITEOUT, link_target, normalise, parent, resolve
+from imagewatch.layers.tarstream import Member, TarReader
 
 COPY_CHUNK = 1024 * 1024
 Want = Callable[[str, int], bool]

@@ -15,7 +15,7 @@ from typing import Literal
 
 import msgspec
 
-from ..models import SEVERITY_ORDER, Finding, SecretFinding, Severity
+from imagewatch.models import SEVERITY_ORDER, Finding, SecretFinding, Severity
 
 PREVIEW_CHARS = 4
 SUMMARY_CHARS = 200

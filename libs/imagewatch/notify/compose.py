@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from .alert import Alert, idempotency_key
-from .channels.base import Channel
-from .norepeat import fresh, merge_state
-from .outbound import OutboundRequest
-from .routing import RouteConfig, route
+from imagewatch.notify.alert import Alert, idempotency_key
+from imagewatch.notify.channels.base import Channel
+from imagewatch.notify.norepeat import fresh, merge_state
+from imagewatch.notify.outbound import OutboundRequest
+from imagewatch.notify.routing import RouteConfig, route
 
 
 class OutboxEntry(msgspec.Struct, kw_only=True, frozen=True):

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import msgspec
 
-from .outbound import OutboundRequest
-from .signing import SIGNATURE_HEADER, sign
+from imagewatch.notify.outbound import OutboundRequest
+from imagewatch.notify.signing import SIGNATURE_HEADER, sign
 
 Outcome = Literal["ok", "retry", "permanent"]
 RETRYABLE_4XX = {408, 425, 429}

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 import aiohttp
 import asyncpg
 
-from ..logs import get_logger
-from ..store import outbox
-from .delivery import DeliveryResult, deliver, next_delay
-from .outbound import OutboundRequest
-from .routing import ChannelConfig
+from imagewatch.runtime.logs import get_logger
+from imagewatch.store import outbox
+from imagewatch.notify.delivery import DeliveryResult, deliver, next_delay
+from imagewatch.notify.outbound import OutboundRequest
+from imagewatch.notify.routing import ChannelConfig
 
 log = get_logger("notifier.dispatcher")
 

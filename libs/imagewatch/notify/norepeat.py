@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..models import SEVERITY_ORDER
-from .alert import Alert, AlertItem
+from imagewatch.models import SEVERITY_ORDER
+from imagewatch.notify.alert import Alert, AlertItem
 
 
 def _items(alert: Alert) -> list[AlertItem]:

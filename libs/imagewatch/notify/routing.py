@@ -28,9 +28,9 @@ from typing import Literal
 
 import msgspec
 
-from ..models import SEVERITY_ORDER, Severity
-from .alert import Alert, AlertFinding, AlertMisconfiguration, AlertSecret, ImageRef
-from .secret import Secret, secret_dec_hook
+from imagewatch.models import SEVERITY_ORDER, Severity
+from imagewatch.notify.alert import Alert, AlertFinding, AlertMisconfiguration, AlertSecret, ImageRef
+from imagewatch.notify.secret import Secret, secret_dec_hook
 
 Kind = Literal["vulnerability", "secret", "misconfiguration"]
 ALL_KINDS: list[Kind] = ["vulnerability", "secret", "misconfiguration"]
@@ -107,7 +107,7 @@ def load_config(section: Mapping[str, object]) -> NotifierConfig:
 
     Channel kinds are checked against the channel registry.
     """
-    from .channels.registry import CHANNEL_KINDS
+    from imagewatch.notify.channels.catalog import CHANNEL_KINDS
 
     try:
         config = msgspec.convert(section, NotifierConfig, dec_hook=secret_dec_hook)

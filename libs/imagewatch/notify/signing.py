@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from imagewatch.errors import ImagewatchError
 
 SIGNATURE_HEADER = "X-Imagewatch-Signature"
 IDEMPOTENCY_HEADER = "X-Imagewatch-Idempotency-Key"
 DEFAULT_TOLERANCE = 300
 
 
-class SignatureError(ValueError):
+class SignatureError(ImagewatchError, ValueError):
     """A signature header is missing, malformed, stale or does not match."""
 
 

@@ -7,14 +7,14 @@ is the only I/O, and only when asked.
 
 from __future__ import annotations
 
-from .base import Formatter, ReportError
-from .filters import filter_result, should_fail
-from .ignorefile import IgnoreEntry, IgnoreFile, IgnoreFileError, load_ignore_file, parse_ignore_file
-from .registry import formats, get_format, media_type, render
-from .result import ScanResult, Suppressed
-from .severity import parse_severities
-from .suppress import apply_suppressions
-from .vex import VexDoc, VexError, load_vex, parse_vex
+from imagewatch.report.base import Formatter, ReportError
+from imagewatch.report.filters import filter_result, should_fail
+from imagewatch.report.ignorefile import IgnoreEntry, IgnoreFile, IgnoreFileError, load_ignore_file, parse_ignore_file
+from imagewatch.report.catalog import formats, get_format, media_type, render
+from imagewatch.report.result import ScanResult, Suppressed
+from imagewatch.report.severity import parse_severities
+from imagewatch.report.suppress import apply_suppressions
+from imagewatch.report.vex import VexDoc, VexError, load_vex, parse_vex
 
 __all__ = [
     "Formatter", "IgnoreEntry", "IgnoreFile", "IgnoreFileError", "ReportError", "ScanResult",

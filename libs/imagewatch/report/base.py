@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from .result import ScanResult
+from imagewatch.report.result import ScanResult
+from imagewatch.errors import ImagewatchError
 
 
-class ReportError(ValueError):
+class ReportError(ImagewatchError, ValueError):
     """A report cannot be produced (unknown format, inconsistent registry)."""
 
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 
-from ..models import Finding, Package
-from . import severity as sev
-from .licenses import spdx_expression
-from .purls import image_purl, package_purl
-from .result import ScanResult
+from imagewatch.models import Finding, Package
+from imagewatch.report import severity as sev
+from imagewatch.report.licenses import spdx_expression
+from imagewatch.report.purls import image_purl, package_purl
+from imagewatch.report.result import ScanResult
 
 SCHEMA = "http://cyclonedx.org/schema/bom-1.5.schema.json"
 

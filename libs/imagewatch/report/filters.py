@@ -11,9 +11,9 @@ from collections.abc import Collection
 
 import msgspec
 
-from ..models import Finding, SecretFinding
-from .result import ScanResult
-from .severity import parse_severities
+from imagewatch.models import Finding, SecretFinding
+from imagewatch.report.result import ScanResult
+from imagewatch.report.severity import parse_severities
 
 
 def _severities(severities: Collection[str] | str | None) -> frozenset[str] | None:

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import msgspec
 import yaml
+from imagewatch.errors import ImagewatchError
 
 DEFAULT_NAME = ".imagewatchignore.yaml"
 
 
-class IgnoreFileError(ValueError):
+class IgnoreFileError(ImagewatchError, ValueError):
     """The ignore file cannot be read or has a malformed entry."""
 
 

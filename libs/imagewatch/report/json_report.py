@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import json
 
-from ..models import Finding, Package, SecretFinding
-from .result import ScanResult, Suppressed
-from .targets import Target, build_targets
+from imagewatch.models import Finding, Package, SecretFinding
+from imagewatch.report.result import ScanResult, Suppressed
+from imagewatch.report.targets import Target, build_targets
 
 
 def _layer(diff_id: str) -> dict:

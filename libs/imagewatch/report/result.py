@@ -12,8 +12,8 @@ from typing import Literal
 
 import msgspec
 
-from .. import __version__
-from ..models import Finding, OSInfo, Package, SecretFinding
+from imagewatch import __version__
+from imagewatch.models import Finding, OSInfo, Package, SecretFinding
 
 
 def _now() -> datetime:

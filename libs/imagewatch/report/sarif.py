@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from ..models import Finding, SecretFinding
-from . import severity as sev
-from .result import ScanResult
-from .targets import OS_ECOSYSTEMS
+from imagewatch.models import Finding, SecretFinding
+from imagewatch.report import severity as sev
+from imagewatch.report.result import ScanResult
+from imagewatch.report.targets import OS_ECOSYSTEMS
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..models import SEVERITY_ORDER
+from imagewatch.models import SEVERITY_ORDER
 
 # Highest first, the order totals and tables are printed in.
 SEVERITIES: tuple[str, ...] = tuple(sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.__getitem__, reverse=True))

@@ -13,10 +13,10 @@ import hashlib
 import json
 import re
 
-from ..models import Package
-from .licenses import spdx_expression
-from .purls import image_purl, package_purl
-from .result import ScanResult
+from imagewatch.models import Package
+from imagewatch.report.licenses import spdx_expression
+from imagewatch.report.purls import image_purl, package_purl
+from imagewatch.report.result import ScanResult
 
 NAMESPACE_BASE = "https://spdx.org/spdxdocs/imagewatch"
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")

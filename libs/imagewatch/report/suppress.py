@@ -14,11 +14,11 @@ import datetime as dt
 
 import msgspec
 
-from ..models import Finding, Package, SecretFinding
-from .ignorefile import IgnoreEntry, IgnoreFile
-from .purls import package_purl
-from .result import ScanResult, Suppressed
-from .vex import SUPPRESSING, VexDoc, VexStatement, purl_matches, statement_applies
+from imagewatch.models import Finding, Package, SecretFinding
+from imagewatch.report.ignorefile import IgnoreEntry, IgnoreFile
+from imagewatch.report.purls import package_purl
+from imagewatch.report.result import ScanResult, Suppressed
+from imagewatch.report.vex import SUPPRESSING, VexDoc, VexStatement, purl_matches, statement_applies
 
 
 def _finding_purl(f: Finding) -> str:

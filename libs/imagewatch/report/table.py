@@ -12,10 +12,10 @@ import posixpath
 import unicodedata
 from collections import Counter
 
-from ..models import Finding, SecretFinding
-from . import severity as sev
-from .result import ScanResult
-from .targets import Target, build_targets
+from imagewatch.models import Finding, SecretFinding
+from imagewatch.report import severity as sev
+from imagewatch.report.result import ScanResult
+from imagewatch.report.targets import Target, build_targets
 
 TITLE_WIDTH = 60
 _COLORS = {

@@ -12,14 +12,10 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from ..models import Finding, Package, SecretFinding
-from .result import ScanResult, Suppressed
+from imagewatch.ecosystems.catalog import LANGUAGE_REPORT_TYPES, OS_ECOSYSTEMS
+from imagewatch.models import Finding, Package, SecretFinding
+from imagewatch.report.result import ScanResult, Suppressed
 
-OS_ECOSYSTEMS = frozenset({
-    "Debian", "Ubuntu", "Alpine", "Red Hat", "Rocky Linux", "AlmaLinux", "CentOS",
-    "Fedora", "Oracle Linux", "Amazon Linux", "openSUSE", "SUSE", "Wolfi",
-    "Chainguard", "Photon OS", "Mariner", "Azure Linux",
-})
 
 _AGGREGATED = {
     "PyPI": ("Python", "python-pkg"),
@@ -29,10 +25,7 @@ _AGGREGATED = {
 }
 _PER_PACKAGE_FILES = ("METADATA", "PKG-INFO", "package.json", "pom.properties", "MANIFEST.MF")
 _PER_PACKAGE_SUFFIXES = (".gemspec", ".jar", ".war", ".ear")
-_LANG_TYPES = {
-    "PyPI": "pip", "npm": "npm", "Go": "gobinary", "Maven": "pom", "crates.io": "rust-binary",
-    "RubyGems": "bundler", "NuGet": "dotnet-core", "Packagist": "composer",
-}
+_LANG_TYPES = LANGUAGE_REPORT_TYPES
 
 
 @dataclass

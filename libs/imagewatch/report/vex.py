@@ -17,13 +17,14 @@ from urllib.parse import unquote
 
 import msgspec
 from packageurl import PackageURL
+from imagewatch.errors import ImagewatchError
 
 STATUSES = frozenset({"not_affected", "affected", "fixed", "under_investigation"})
 SUPPRESSING = frozenset({"not_affected", "fixed"})
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
-class VexError(ValueError):
+class VexError(ImagewatchError, ValueError):
     """A VEX document cannot be read or is not OpenVEX."""
 
 

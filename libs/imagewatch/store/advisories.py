@@ -20,11 +20,11 @@ from typing import Any, AsyncIterator, Iterable
 
 import msgspec
 
-from ..advisories.borrowed import Known, severity_rows
-from ..advisories.index import package_keys
-from ..advisories.model import Advisory
-from ..advisories.names import normalise_name
-from ..versions import base_ecosystem
+from imagewatch.advisories.borrowed import Known, severity_rows
+from imagewatch.advisories.index import package_keys
+from imagewatch.advisories.model import Advisory
+from imagewatch.advisories.names import normalise_name
+from imagewatch.versions import base_ecosystem
 
 BATCH = 2000
 _ENCODER = msgspec.json.Encoder()

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from ..models import SEVERITY_ORDER, Finding
+from imagewatch.models import SEVERITY_ORDER, Finding
 
 
 def finding_key(f: Finding) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from ..models import LayerRef
+from imagewatch.models import LayerRef
 
 STAGES = ("fetcher", "inventory", "matcher", "secrets", "notifier")
 

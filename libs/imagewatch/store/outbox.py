@@ -17,8 +17,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from ..notify.compose import OutboxEntry
-from ..notify.signing import SIGNATURE_HEADER
+from imagewatch.notify.compose import OutboxEntry
+from imagewatch.notify.signing import SIGNATURE_HEADER
 
 STATES = ("pending", "sent", "failed")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from ..models import OSInfo, Package
+from imagewatch.models import OSInfo, Package
 
 _PKG = msgspec.json.Decoder(Package)
 _OS = msgspec.json.Decoder(OSInfo)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from ..models import SEVERITY_ORDER, SecretFinding
+from imagewatch.models import SEVERITY_ORDER, SecretFinding
 
 
 def secret_key(f: SecretFinding) -> str:

@@ -4,8 +4,8 @@
 -1
 """
 
-from .base import InvalidVersion, KeyedScheme, VersionScheme
-from .registry import ECOSYSTEMS, SCHEMES, UnknownEcosystem, base_ecosystem, scheme_for
+from imagewatch.versions.base import InvalidVersion, KeyedScheme, VersionScheme
+from imagewatch.versions.schemes import ECOSYSTEMS, SCHEMES, UnknownEcosystem, base_ecosystem, scheme_for
 
 __all__ = [
     "ECOSYSTEMS", "SCHEMES", "InvalidVersion", "KeyedScheme", "UnknownEcosystem",

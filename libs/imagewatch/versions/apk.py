@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .base import InvalidVersion, KeyedScheme
+from imagewatch.versions.base import InvalidVersion, KeyedScheme
 
 _VERSION = re.compile(
     r"^(\d+(?:\.\d+)*)([a-z]?)((?:_(?:alpha|beta|pre|rc|cvs|svn|git|hg|p)\d*)*)"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any, Callable, Protocol, runtime_checkable
+from imagewatch.errors import ImagewatchError
 
 
-class InvalidVersion(ValueError):
+class InvalidVersion(ImagewatchError, ValueError):
     """A version string the scheme cannot parse; the message starts with the scheme."""
 
     def __init__(self, scheme: str, version: str, why: str = "") -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .base import InvalidVersion, KeyedScheme
+from imagewatch.versions.base import InvalidVersion, KeyedScheme
 
 _VERSION = re.compile(
     r"^v?(\d+(?:\.\d+)*)"

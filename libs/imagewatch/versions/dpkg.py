@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from univers.versions import DebianVersion
 
-from .base import KeyedScheme
+from imagewatch.versions.base import KeyedScheme
 
 
 class Dpkg(KeyedScheme):

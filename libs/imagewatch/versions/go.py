@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from .base import KeyedScheme
-from .semver import SemverKey, semver_key
+from imagewatch.versions.base import KeyedScheme
+from imagewatch.versions.semver import SemverKey, semver_key
 
 _TOOLCHAIN = re.compile(r"^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?(?:(alpha|beta|rc)(\d+))?$")
 

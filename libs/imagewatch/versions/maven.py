@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from univers.versions import MavenVersion
 
-from .base import KeyedScheme
+from imagewatch.versions.base import KeyedScheme
 
 
 class Maven(KeyedScheme):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from packaging.version import InvalidVersion as _PackagingInvalid
 from packaging.version import Version
 
-from .base import InvalidVersion, KeyedScheme
+from imagewatch.versions.base import InvalidVersion, KeyedScheme
 
 
 class Pep440(KeyedScheme):

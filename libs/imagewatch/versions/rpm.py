@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from univers.versions import RpmVersion
 
-from .base import KeyedScheme
+from imagewatch.versions.base import KeyedScheme
 
 
 class Rpm(KeyedScheme):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from univers.versions import RubygemsVersion
 
-from .base import KeyedScheme
+from imagewatch.versions.base import KeyedScheme
 
 
 class RubyGems(KeyedScheme):

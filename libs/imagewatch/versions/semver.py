@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .base import InvalidVersion, KeyedScheme
+from imagewatch.versions.base import InvalidVersion, KeyedScheme
 
 _SEMVER = re.compile(
     r"^v?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?"

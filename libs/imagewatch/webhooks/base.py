@@ -8,7 +8,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from ..messages import PushEvent
+from imagewatch.messages import PushEvent
+from imagewatch.errors import ImagewatchError
 
 MANIFEST_MEDIA_TYPES = frozenset({
     "application/vnd.oci.image.manifest.v1+json",
@@ -20,7 +21,7 @@ MANIFEST_MEDIA_TYPES = frozenset({
 })
 
 
-class WebhookError(ValueError):
+class WebhookError(ImagewatchError, ValueError):
     """webhook: the payload is malformed; the message says why (answered 400)."""
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..messages import PushEvent
-from .base import WebhookError, now, require, split_reference
-from .harbor import harbor_events
+from imagewatch.messages import PushEvent
+from imagewatch.webhooks.base import WebhookError, now, require, split_reference
+from imagewatch.webhooks.harbor import harbor_events
 
 
 class CloudEventsSource:

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..messages import PushEvent
-from .base import MANIFEST_MEDIA_TYPES, WebhookError, event_id, now, require
+from imagewatch.messages import PushEvent
+from imagewatch.webhooks.base import MANIFEST_MEDIA_TYPES, WebhookError, event_id, now, require
 
 
 class DistributionSource:

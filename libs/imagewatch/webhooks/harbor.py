@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..messages import PushEvent
-from .base import event_id, now, require, split_reference
+from imagewatch.messages import PushEvent
+from imagewatch.webhooks.base import event_id, now, require, split_reference
 
 
 def harbor_events(source: str, data: Any, where: str, ident: str = "") -> list[PushEvent]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..messages import PushEvent
-from .base import WebhookError, event_id, now, require, split_reference
+from imagewatch.messages import PushEvent
+from imagewatch.webhooks.base import WebhookError, event_id, now, require, split_reference
 
 
 class QuaySource:

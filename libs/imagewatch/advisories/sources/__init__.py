@@ -1,11 +1,9 @@
-"""Advisory sources: one module per upstream feed, one Protocol, one registry."""
+"""Advisory sources: one module per upstream feed, one Protocol, one catalog (Alpine secdb lives with its ecosystem, ``imagewatch.ecosystems.alpine.secdb``)."""
 
-from .alpine_secdb import AlpineSecdbSource
-from .base import Source, SourceError, Unchanged, discard
-from .osv import OSV_ECOSYSTEMS, OSVSource
-from .registry import default_sources, register
+from imagewatch.advisories.sources.base import Source, SourceError, Unchanged, discard
+from imagewatch.advisories.sources.osv import OSV_ECOSYSTEMS, OSVSource
 
 __all__ = [
-    "OSV_ECOSYSTEMS", "AlpineSecdbSource", "OSVSource", "Source", "SourceError", "Unchanged",
-    "default_sources", "discard", "register",
+    "OSV_ECOSYSTEMS", "OSVSource", "Source", "SourceError", "Unchanged",
+    "discard",
 ]

@@ -13,14 +13,15 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterator, Protocol, runtime_checkable
 
-from ..model import Advisory
+from imagewatch.advisories.model import Advisory
+from imagewatch.errors import ImagewatchError
 
 
-class Unchanged(Exception):
+class Unchanged(ImagewatchError):
     """The source has not changed since the given fingerprint."""
 
 
-class SourceError(RuntimeError):
+class SourceError(ImagewatchError, RuntimeError):
     """A source could not be fetched or read; the message starts with the source name."""
 
 

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .base import SourceError, Unchanged
+from imagewatch.advisories.sources.base import SourceError, Unchanged
 
 _CHUNK = 1 << 20
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from ..model import Advisory, decode_json
-from .base import SourceError, discard
-from .http import download, temp_path
+from imagewatch.advisories.model import Advisory, decode_json
+from imagewatch.advisories.sources.base import SourceError, discard
+from imagewatch.advisories.sources.http import download, temp_path
 
 BUCKET = "https://osv-vulnerabilities.storage.googleapis.com"
 

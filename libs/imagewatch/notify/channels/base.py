@@ -12,10 +12,10 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import msgspec
 
-from ..alert import Alert
-from ..outbound import OutboundRequest
-from ..routing import ChannelConfig
-from . import wording as w
+from imagewatch.notify.alert import Alert
+from imagewatch.notify.outbound import OutboundRequest
+from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.channels import wording as w
 
 _ENCODER = msgspec.json.Encoder()
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..alert import Alert
-from ..outbound import OutboundRequest
-from ..routing import ChannelConfig
-from . import wording as w
-from .base import json_message
-from .fitting import Shown, fit_alert, more_text, truncate
+from imagewatch.notify.alert import Alert
+from imagewatch.notify.outbound import OutboundRequest
+from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.channels import wording as w
+from imagewatch.notify.channels.base import json_message
+from imagewatch.notify.channels.fitting import Shown, fit_alert, more_text, truncate
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10

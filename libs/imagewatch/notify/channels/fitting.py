@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
-from ...models import SEVERITY_ORDER
-from ..alert import Alert, AlertFinding, AlertMisconfiguration, AlertSecret
+from imagewatch.models import SEVERITY_ORDER
+from imagewatch.notify.alert import Alert, AlertFinding, AlertMisconfiguration, AlertSecret
 
 T = TypeVar("T")
 ELLIPSIS = "…"

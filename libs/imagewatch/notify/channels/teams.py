@@ -17,12 +17,12 @@ from typing import ClassVar
 
 import msgspec
 
-from ..alert import Alert
-from ..outbound import OutboundRequest
-from ..routing import ChannelConfig
-from . import wording as w
-from .base import json_message
-from .fitting import Shown, fit_alert, more_text, truncate
+from imagewatch.notify.alert import Alert
+from imagewatch.notify.outbound import OutboundRequest
+from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.channels import wording as w
+from imagewatch.notify.channels.base import json_message
+from imagewatch.notify.channels.fitting import Shown, fit_alert, more_text, truncate
 
 MAX_BYTES = 26_000
 CARD_VERSION = "1.4"

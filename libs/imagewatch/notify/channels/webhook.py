@@ -18,12 +18,12 @@ from typing import ClassVar
 
 import msgspec
 
-from ..alert import Alert
-from ..outbound import OutboundRequest
-from ..routing import ChannelConfig
-from ..signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
-from . import wording as w
-from .fitting import Shown, fit, take, total_items
+from imagewatch.notify.alert import Alert
+from imagewatch.notify.outbound import OutboundRequest
+from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
+from imagewatch.notify.channels import wording as w
+from imagewatch.notify.channels.fitting import Shown, fit, take, total_items
 
 MAX_BYTES = 1_000_000
 EVENT_TYPE = "imagewatch.alert"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..alert import Alert, AlertFinding, AlertMisconfiguration, AlertSecret
-from .fitting import truncate
+from imagewatch.notify.alert import Alert, AlertFinding, AlertMisconfiguration, AlertSecret
+from imagewatch.notify.channels.fitting import truncate
 
 SEVERITY_EMOJI = {
     "critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "info": "⚪", "unknown": "⚪",

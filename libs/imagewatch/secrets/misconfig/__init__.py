@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...models import SecretFinding
-from ..scanner import Scanner
-from . import filesystem as fs
-from . import image_config as cfg
-from .check import Check, ConfigFn, FileEntry, FileFn, ImageConfig, history_commands, runtime_config
+from imagewatch.models import SecretFinding
+from imagewatch.secrets.detect.scanner import Scanner
+from imagewatch.secrets.misconfig import filesystem as fs
+from imagewatch.secrets.misconfig import image_config as cfg
+from imagewatch.secrets.misconfig.check import Check, ConfigFn, FileEntry, FileFn, ImageConfig, history_commands, runtime_config
+from imagewatch.errors import ImagewatchError
 
 CONFIG_CHECKS: tuple[tuple[Check, ConfigFn], ...] = (
     (cfg.ROOT_USER, cfg.root_user),
@@ -36,17 +37,17 @@ FILE_CHECKS: tuple[tuple[Check, FileFn], ...] = (
 )
 
 
-class CheckRegistryError(ValueError):
+class CatalogError(ImagewatchError, ValueError):
     """Two misconfiguration checks share an id."""
 
 
 def all_checks() -> list[Check]:
-    """Every check, config first; raises ``CheckRegistryError`` on a duplicate id."""
+    """Every check, config first; raises ``CatalogError`` on a duplicate id."""
     checks = [c for c, _ in CONFIG_CHECKS] + [c for c, _ in FILE_CHECKS]
     ids = [c.id for c in checks]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise CheckRegistryError(f"secrets.misconfig: duplicate check ids {dupes}")
+        raise CatalogError(f"secrets.misconfig: duplicate check ids {dupes}")
     return checks
 
 
@@ -83,5 +84,5 @@ def check_files(entries: Iterable[FileEntry]) -> list[SecretFinding]:
     return out
 
 
-__all__ = ["CONFIG_CHECKS", "FILE_CHECKS", "Check", "CheckRegistryError", "FileEntry",
+__all__ = ["CONFIG_CHECKS", "FILE_CHECKS", "Check", "CatalogError", "FileEntry",
            "all_checks", "check_config", "check_files", "config_secrets"]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...models import SecretFinding, Severity
+from imagewatch.models import SecretFinding, Severity
 
 
 @dataclass(frozen=True, slots=True)

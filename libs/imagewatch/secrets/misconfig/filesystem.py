@@ -6,8 +6,8 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from ...models import SecretFinding
-from .check import Check, FileEntry
+from imagewatch.models import SecretFinding
+from imagewatch.secrets.misconfig.check import Check, FileEntry
 
 SETUID_ADDED = Check(
     "IW-FS-001", "Setuid/setgid file added above the base layer", "high",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from ...models import SecretFinding
-from ..placeholders import is_template
-from ..redaction import preview
-from .check import Check, ImageConfig, env_pairs, history_commands, runtime_config
+from imagewatch.models import SecretFinding
+from imagewatch.secrets.detect.placeholders import is_template
+from imagewatch.secrets.detect.redaction import preview
+from imagewatch.secrets.misconfig.check import Check, ImageConfig, env_pairs, history_commands, runtime_config
 
 ROOT_USER = Check(
     "IW-CFG-001", "Image runs as root", "medium",

@@ -1,0 +1,249 @@
+"""Kubernetes admission: read an AdmissionReview, judge its images, answer.
+
+Pure functions, no I/O: the api resolves each image to a digest and looks up
+its scan (``ImageStatus``); :func:`decide` applies the policy
+(:class:`~imagewatch.config.AdmissionConfig`) and :func:`review_response`
+writes the ``admission.k8s.io/v1`` answer.
+
+Images are normalised like Docker and Kubernetes do (``nginx`` is
+``docker.io/library/nginx:latest``) by :class:`~imagewatch.oci.Reference`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from imagewatch.config import AdmissionConfig
+from imagewatch.models import SEVERITY_ORDER
+from imagewatch.oci import InvalidReference, Reference
+from imagewatch.errors import ImagewatchError
+
+API_VERSION = "admission.k8s.io/v1"
+CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+# kind -> path from the object to its pod spec
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+MAX_WARNING = 256
+
+
+class AdmissionError(ImagewatchError, ValueError):
+    """admission: the AdmissionReview is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """One container's image as written in the pod spec."""
+
+    container: str
+    field: str
+    image: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """What an AdmissionReview asks about: its uid, object kind, namespace and images.
+
+    ``platform`` is ``os/arch`` from the pod's ``kubernetes.io/os`` and
+    ``kubernetes.io/arch`` node selectors, else the default.
+    """
+
+    uid: str
+    kind: str
+    namespace: str
+    operation: str
+    name: str = ""
+    images: tuple[ContainerImage, ...] = ()
+    platform: str = "linux/amd64"
+
+
+@dataclass
+class ImageStatus:
+    """What is known about one image: its resolved digest, scan state and finding counts.
+
+    ``scanned`` is true once the matcher has stored the image's findings;
+    ``note`` says why an image is not scanned (unknown tag, scan failed, ...).
+    ``counts`` and ``fixable`` count findings by severity.
+    """
+
+    image: ContainerImage
+    reference: Reference | None = None
+    digest: str = ""
+    scanned: bool = False
+    note: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    fixable: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        ref = str(self.reference) if self.reference else self.image.image
+        short = f" ({self.digest[:19]}…)" if self.digest and self.digest not in ref else ""
+        return f"{self.image.container}={ref}{short}"
+
+
+@dataclass
+class Decision:
+    """The answer: allowed or not, the reason, and warnings for the user."""
+
+    allowed: bool
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _at(obj: Any, path: tuple[str, ...], where: str) -> Any:
+    for key in path:
+        if obj is None:
+            return None
+        if not isinstance(obj, dict):
+            raise AdmissionError(f"admission: {where}: expected an object")
+        obj, where = obj.get(key), f"{where}.{key}"
+    return obj
+
+
+def _string(obj: dict, key: str, where: str, required: bool = False) -> str:
+    value = obj.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise AdmissionError(f"admission: {where}.{key}: expected a non-empty string")
+    return value
+
+
+def container_images(spec: Any, where: str = "spec") -> list[ContainerImage]:
+    """Every container image of a pod spec: init, regular and ephemeral containers."""
+    if spec is None:
+        return []
+    if not isinstance(spec, dict):
+        raise AdmissionError(f"admission: {where}: expected an object")
+    out = []
+    for name in CONTAINER_FIELDS:
+        items = spec.get(name) or []
+        if not isinstance(items, list):
+            raise AdmissionError(f"admission: {where}.{name}: expected a list")
+        for i, c in enumerate(items):
+            if not isinstance(c, dict):
+                raise AdmissionError(f"admission: {where}.{name}[{i}]: expected an object")
+            out.append(ContainerImage(container=_string(c, "name", f"{where}.{name}[{i}]") or f"{name}[{i}]",
+                                      field=name, image=_string(c, "image", f"{where}.{name}[{i}]", True)))
+    return out
+
+
+def platform_of(spec: Any, default: str) -> str:
+    """``os/arch`` from the pod's node selector, else ``default``."""
+    selector = spec.get("nodeSelector") if isinstance(spec, dict) else None
+    if not isinstance(selector, dict):
+        return default
+    d_os, _, d_arch = default.partition("/")
+    os_, arch = selector.get("kubernetes.io/os", d_os), selector.get("kubernetes.io/arch", d_arch)
+    return f"{os_}/{arch}" if isinstance(os_, str) and isinstance(arch, str) else default
+
+
+def parse_review(body: Any, default_platform: str = "linux/amd64") -> Review:
+    """Read an ``admission.k8s.io/v1`` AdmissionReview; raise AdmissionError when malformed.
+
+    Kinds without a pod template give a Review without images.
+    """
+    if not isinstance(body, dict):
+        raise AdmissionError("admission: body: expected an AdmissionReview object")
+    if body.get("apiVersion") != API_VERSION or body.get("kind") != "AdmissionReview":
+        raise AdmissionError(f"admission: expected apiVersion {API_VERSION} and kind AdmissionReview, "
+                             f"got {body.get('apiVersion')!r} {body.get('kind')!r}")
+    request = body.get("request")
+    if not isinstance(request, dict):
+        raise AdmissionError("admission: request: expected an object")
+    uid = _string(request, "uid", "request", required=True)
+    kind = _at(request, ("kind", "kind"), "request") or ""
+    if not isinstance(kind, str):
+        raise AdmissionError("admission: request.kind.kind: expected a string")
+    obj = request.get("object")
+    path = POD_SPEC_PATHS.get(kind)
+    spec = _at(obj, path, "request.object") if path and obj is not None else None
+    where = "request.object." + ".".join(path) if path else "request.object"
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    name = request.get("name") or (metadata or {}).get("name") or (metadata or {}).get("generateName") or ""
+    return Review(
+        uid=uid, kind=kind, namespace=_string(request, "namespace", "request"),
+        operation=_string(request, "operation", "request"), name=str(name),
+        images=tuple(container_images(spec, where)), platform=platform_of(spec, default_platform),
+    )
+
+
+def normalise_image(image: str) -> Reference:
+    """``nginx`` -> ``docker.io/library/nginx:latest``; raises InvalidReference."""
+    return Reference.parse(image)
+
+
+def image_reference(image: str) -> Reference | None:
+    """The normalised reference, or None when ``image`` is not a valid reference."""
+    try:
+        return normalise_image(image)
+    except InvalidReference:
+        return None
+
+
+def namespace_exempt(policy: AdmissionConfig, namespace: str) -> bool:
+    """True when ``namespace`` matches one of ``exempt_namespaces`` (globs)."""
+    return any(fnmatchcase(namespace, glob) for glob in policy.exempt_namespaces)
+
+
+def repository_exempt(policy: AdmissionConfig, reference: Reference | None) -> bool:
+    """True when ``registry/repository`` matches one of ``exempt_repositories`` (globs)."""
+    return reference is not None and any(fnmatchcase(reference.name, g) for g in policy.exempt_repositories)
+
+
+def blocking_severities(threshold: str) -> list[str]:
+    """Severities at or above ``threshold``, most severe first."""
+    floor = SEVERITY_ORDER[threshold]
+    return [s for s, rank in sorted(SEVERITY_ORDER.items(), key=lambda kv: -kv[1]) if rank >= floor]
+
+
+def _counts_text(counts: dict[str, int], severities: list[str]) -> str:
+    return ", ".join(f"{counts[s]} {s}" for s in severities if counts.get(s))
+
+
+def decide(policy: AdmissionConfig, statuses: list[ImageStatus]) -> Decision:
+    """Apply the policy to the looked-up images (exempt ones already left out)."""
+    blocking = blocking_severities(policy.severity_threshold)
+    below = [s for s in blocking_severities("unknown") if s not in blocking]
+    which = "fixable findings" if policy.only_fixable else "findings"
+    reasons, warnings = [], []
+    for st in statuses:
+        if not st.scanned:
+            why = st.note or "never scanned"
+            if policy.deny_unscanned:
+                reasons.append(f"{st.label}: not scanned ({why})")
+            else:
+                warnings.append(f"imagewatch: {st.label} is not scanned ({why}); allowed")
+            continue
+        counts = st.fixable if policy.only_fixable else st.counts
+        bad = _counts_text(counts, blocking)
+        if bad:
+            reasons.append(f"{st.label}: {bad} {which} at or above {policy.severity_threshold}")
+        minor = _counts_text(counts, below)
+        if minor:
+            warnings.append(f"imagewatch: {st.label} has {minor} {which}")
+    if reasons:
+        message = f"imagewatch denied {len(reasons)} of {len(statuses)} image(s): " + "; ".join(reasons)
+        return Decision(False, message, warnings)
+    return Decision(True, "", warnings)
+
+
+def review_response(uid: str, decision: Decision) -> dict[str, Any]:
+    """The AdmissionReview answer for request ``uid``."""
+    response: dict[str, Any] = {"uid": uid, "allowed": decision.allowed}
+    if not decision.allowed:
+        response["status"] = {"code": 403, "reason": "Forbidden", "message": decision.message}
+    if decision.warnings:
+        response["warnings"] = [w if len(w) <= MAX_WARNING else w[:MAX_WARNING - 1] + "…"
+                                for w in decision.warnings]
+    return {"apiVersion": API_VERSION, "kind": "AdmissionReview", "response": response}

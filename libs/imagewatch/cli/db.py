@@ -1,0 +1,179 @@
+"""``imagewatch db``: import advisories offline, sync them from upstream, show their status.
+
+    imagewatch db import PATH...   OSV JSON/YAML directories, OSV zip exports, Alpine secdb files
+    imagewatch db sync             download the configured sources (``updater.sources``; all by default)
+    imagewatch db status           records, last sync and fingerprint per source
+
+The database is ``IMAGEWATCH_DATABASE_URL`` or the embedded one under the data
+directory. When a NATS URL is configured (``IMAGEWATCH_NATS_URL``) and
+reachable, import and sync publish ``iw.vulndb`` so running matchers re-match
+the images holding changed packages. Errors are one line on stderr and a
+non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Any
+
+from imagewatch.config import BusConfig, Config, ConfigError, data_dir, load_config
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _err(message: str) -> None:
+    print(f"imagewatch db: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``db import`` / ``db sync`` / ``db status``; returns the exit code."""
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_run(args, config))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(args: argparse.Namespace, config: Config) -> int:
+    from imagewatch.cli.embedded import EmbeddedError, ensure_database_url
+    from imagewatch.store.db import connect_pool
+
+    try:
+        dsn, started = await asyncio.to_thread(ensure_database_url, data_dir(config))
+    except EmbeddedError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    try:
+        try:
+            pool = await connect_pool(dsn, 1, 4)
+        except (OSError, asyncio.TimeoutError) as exc:
+            _err(f"cannot reach PostgreSQL: {exc}")
+            return EXIT_FAILED
+        try:
+            command = {"import": _import, "sync": _sync, "status": _status}[args.db_command]
+            return await command(args, config, pool)
+        finally:
+            await pool.close()
+    finally:
+        if started is not None:
+            await asyncio.to_thread(started.stop)
+
+
+async def _bus(config: Config) -> tuple[Any, str]:
+    """A connected bus when NATS is configured and answers, and what to tell the user."""
+    if not (os.environ.get("IMAGEWATCH_NATS_URL") or config.bus.url != BusConfig().url):
+        return None, "NATS not configured (IMAGEWATCH_NATS_URL): advisories stored, no matcher notified"
+    from imagewatch.runtime.bus import Bus
+
+    try:
+        await _probe(config.bus.url)
+        bus = await asyncio.wait_for(Bus.connect(config.bus, name="imagewatch-db"), 10)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return None, (f"NATS at {config.bus.url} not reachable ({type(exc).__name__}): "
+                      "advisories stored, no matcher notified")
+    return bus, f"published iw.vulndb on {config.bus.url}"
+
+
+async def _probe(url: str) -> None:
+    """Fail fast when nothing listens at the first server of a NATS URL."""
+    from urllib.parse import urlsplit
+
+    first = urlsplit(url.split(",")[0].strip())
+    _reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(first.hostname or "127.0.0.1", first.port or 4222), 3)
+    writer.close()
+
+
+async def _close(bus: Any) -> None:
+    if bus is not None:
+        await bus.close()
+
+
+def _report(results: list, bus_note: str) -> None:
+    for r in results:
+        if r.state == "changed":
+            print(f"{r.source}: {len(r.advisories)} advisories changed, "
+                  f"{len(r.changed)} packages affected, {r.published} iw.vulndb message(s)")
+        elif r.state == "unchanged":
+            print(f"{r.source}: unchanged")
+        elif r.state == "skipped":
+            print(f"{r.source}: skipped, {r.error.split(': ', 1)[-1]}")
+    if any(r.state == "changed" for r in results):
+        print(bus_note)
+
+
+async def _import(args: argparse.Namespace, config: Config, pool: Any) -> int:
+    from imagewatch.advisories import AdvisoryError
+    from imagewatch.updater.sync import import_paths
+
+    bus, note = await _bus(config)
+    try:
+        results = await import_paths(pool, args.paths, bus)
+    except (AdvisoryError, FileNotFoundError, OSError, ValueError) as exc:
+        _err(f"import failed: {exc}")
+        return EXIT_FAILED
+    finally:
+        await _close(bus)
+    if not results:
+        print("no advisories found in " + " ".join(args.paths))
+    _report(results, note)
+    return 0
+
+
+async def _sync(args: argparse.Namespace, config: Config, pool: Any) -> int:
+    import aiohttp
+
+    from imagewatch.updater.sync import run_sources, select_sources
+
+    try:
+        sources = select_sources(config.updater.sources)
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    bus, note = await _bus(config)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=20, sock_read=300)
+    try:
+        async with aiohttp.ClientSession(trust_env=True, timeout=timeout) as session:
+            results = await run_sources(pool, sources, session, bus)
+    finally:
+        await _close(bus)
+    _report(results, note)
+    failed = [r for r in results if r.state == "failed"]
+    for r in failed:
+        _err(r.error)
+    if failed and len(failed) == len(results) and all("(offline?)" in r.error for r in failed):
+        _err(f"sync failed: no advisory source reachable ({len(failed)} tried); are you offline? "
+             "Use `imagewatch db import PATH...` with downloaded files instead.")
+    elif failed:
+        _err(f"sync failed for {len(failed)} of {len(results)} sources")
+    return EXIT_FAILED if failed else 0
+
+
+def _short(fingerprint: str, width: int = 48) -> str:
+    if not fingerprint:
+        return "-"
+    return fingerprint if len(fingerprint) <= width else fingerprint[:width - 1] + "…"
+
+
+async def _status(args: argparse.Namespace, config: Config, pool: Any) -> int:
+    from imagewatch.store.advisories import source_status
+
+    rows = await source_status(pool)
+    live = await pool.fetchval("SELECT count(*) FROM advisories WHERE withdrawn = ''")
+    if not rows:
+        print("no advisory source synced or imported yet: run `imagewatch db sync` or `imagewatch db import PATH...`")
+        return 0
+    print(f"{'SOURCE':<24} {'RECORDS':>8}  {'LAST SYNC':<20}  FINGERPRINT")
+    for r in rows:
+        when = r.last_sync.strftime("%Y-%m-%d %H:%M:%SZ") if r.last_sync else "never"
+        print(f"{r.name:<24} {r.records:>8}  {when:<20}  {_short(r.fingerprint)}")
+    print(f"{len(rows)} sources, {sum(r.records for r in rows)} records, {live} advisories not withdrawn")
+    return 0

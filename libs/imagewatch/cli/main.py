@@ -1,0 +1,109 @@
+"""The ``imagewatch`` command: up, service, scan, db.
+
+    imagewatch up [--data-dir DIR]
+    imagewatch service NAME
+    imagewatch scan TARGET [--format ...] [--severity ...] [--exit-code N] ...
+    imagewatch db import PATH... | db sync | db status
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import sys
+
+
+def _service(name: str) -> int:
+    from imagewatch.config import load_config
+
+    try:
+        module = importlib.import_module(f"imagewatch_services.{name}.main")
+    except ModuleNotFoundError:
+        print(f"imagewatch: unknown service {name!r}", file=sys.stderr)
+        return 2
+    asyncio.run(module.run(load_config()))
+    return 0
+
+
+SCAN_EPILOG = """\
+targets:
+  registry/repo:tag, registry/repo@sha256:...   an image in a registry
+  oci:DIR[:tag]                                  an OCI image layout directory
+  docker-archive:FILE                            a `docker save` archive
+
+exit codes:
+  0   no finding passed the filters (or --exit-code not given)
+  N   a finding passed the filters and --exit-code N was given
+  2   usage or target error (bad option, missing file or image, bad ignore/VEX file)
+  3   scan failure (database unreachable, registry or layer error during the scan)
+"""
+
+
+def _scan_parser(sub) -> None:
+    scan = sub.add_parser("scan", help="one-shot scan of an image (for CI)", epilog=SCAN_EPILOG,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    scan.add_argument("target", help="registry reference, oci:DIR[:tag] or docker-archive:FILE")
+    scan.add_argument("--data-dir", dest="data_dir_sub", default=None, help="data directory (.imagewatch)")
+    scan.add_argument("--format", default="table", choices=["table", "json", "sarif", "cyclonedx", "spdx"])
+    scan.add_argument("--output", default=None, metavar="FILE", help="write the report here (default stdout)")
+    scan.add_argument("--severity", default="", metavar="LIST",
+                      help="only these severities, e.g. HIGH,CRITICAL (default all)")
+    scan.add_argument("--exit-code", type=int, default=0, metavar="N",
+                      help="exit N when a finding passes the filters (default 0)")
+    scan.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fix")
+    scan.add_argument("--scanners", default="vuln,secret,misconfig", metavar="LIST",
+                      help="any of vuln,secret,misconfig (default all)")
+    scan.add_argument("--cache-dir", default=None, metavar="DIR",
+                      help="per-layer results kept across runs (default DATA_DIR/cache)")
+    scan.add_argument("--ignorefile", default=None, metavar="FILE",
+                      help="ignore file (default .imagewatchignore.yaml when present)")
+    scan.add_argument("--vex", action="append", default=[], metavar="FILE",
+                      help="OpenVEX document; not_affected/fixed statements suppress (repeatable)")
+    scan.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="imagewatch", description="Container image scanner next to your registry")
+    parser.add_argument("--data-dir", default=None, help="data directory (default .imagewatch)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run everything on this machine")
+    up.add_argument("--data-dir", dest="data_dir_sub", default=None)
+    svc = sub.add_parser("service", help="run one service")
+    svc.add_argument("name")
+    db = sub.add_parser("db", help="the advisory database")
+    db.add_argument("--data-dir", dest="data_dir_sub", default=None)
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    imp = dbsub.add_parser("import", help="import OSV JSON/YAML directories, OSV zips, secdb files")
+    imp.add_argument("paths", nargs="+")
+    dbsub.add_parser("sync", help="download advisory feeds")
+    dbsub.add_parser("status", help="records, last sync and fingerprint per source")
+    _scan_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``imagewatch`` command."""
+    args = build_parser().parse_args(argv)
+    data = getattr(args, "data_dir_sub", None) or args.data_dir
+    if data:
+        os.environ["IMAGEWATCH_DATA_DIR"] = data
+    if args.command == "up":
+        from imagewatch.cli.up import run_up
+
+        return run_up(data)
+    if args.command == "service":
+        return _service(args.name)
+    if args.command == "db":
+        from imagewatch.cli import db as dbcli
+        return dbcli.run(args)
+    if args.command == "scan":
+        from imagewatch.scan import command as scan
+        return scan.run(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

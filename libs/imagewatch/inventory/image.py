@@ -1,0 +1,197 @@
+"""The inventory of one image: analyse the layers not analysed before, then compose.
+
+Shared by the inventory service (PostgreSQL cache, blob store) and
+``imagewatch scan`` (directory cache, registry blobs). Per layer, results are
+cached by (diff_id, analyser name, analyser version); only analysers without a
+cached result run, in one pass over the blob. What composition needs from the
+layer itself (paths, whiteouts, opaque directories, symlinks, OS) is cached
+under the pseudo analyser ``LAYER_META`` at ``LAYER_META_VERSION``. Analysis is
+CPU-bound and runs in a worker thread so that the event loop stays free; with
+``concurrency`` above 1 the next layers download while one is analysed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+
+from imagewatch.inventory import analysis as _analysis
+from imagewatch.ecosystems.base import Analyser
+from imagewatch.layers import LayerError, LayerLimits
+from imagewatch.inventory.analysis import AnalyserResult, LayerAnalysis
+from imagewatch.inventory.compose import Inventory, compose
+from imagewatch.errors import ImagewatchError
+
+LAYER_META = "_layer"
+LAYER_META_VERSION = 1
+LAYER_CONCURRENCY = 1  # layers in flight per image; 2 pays only when fetching is slow (see docs/benchmarks.md)
+ANALYSE_AT_ONCE = 1  # layers analysed at once per image
+
+Fetch = Callable[[Path], Awaitable[None]]
+
+
+class LayerCache(Protocol):
+    """Per-layer results keyed by (diff_id, analyser name, version); values are JSON builtins."""
+
+    async def load(self, diff_id: str, keys: Sequence[tuple[str, int]]) -> dict[str, object]:
+        """The cached results among ``keys`` for one layer, by analyser name."""
+        ...
+
+    async def store(self, diff_id: str, results: Mapping[tuple[str, int], object]) -> None:
+        """Cache results of one layer, keyed by (analyser name, version)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LayerSource:
+    """A layer to inventory: ``fetch(path)`` writes its (verified) blob to ``path``."""
+
+    diff_id: str
+    media_type: str
+    fetch: Fetch
+
+
+@dataclass
+class ImageInventory:
+    """The composed inventory and, per analysed layer, which analysers ran (cache misses)."""
+
+    inventory: Inventory
+    analysed: dict[str, list[str]] = field(default_factory=dict)
+
+
+class LayerFailed(ImagewatchError):
+    """A layer of the image was refused or unreadable; the message starts with ``layers:``."""
+
+    def __init__(self, diff_id: str, error: LayerError) -> None:
+        super().__init__(f"{error} (layer {diff_id})")
+        self.diff_id = diff_id
+        self.reason = getattr(error, "reason", "unreadable")
+
+
+def stage_version(analysers: Sequence[Analyser]) -> str:
+    """The inventory's scanner version: every ``name:version`` pair, sorted, meta included."""
+    pairs = [f"{LAYER_META}:{LAYER_META_VERSION}", *(f"{a.name}:{a.version}" for a in analysers)]
+    return ",".join(sorted(pairs))
+
+
+def limits_from(max_layer_bytes: int, max_entries: int, max_file_bytes: int) -> LayerLimits:
+    """Layer limits from the inventory configuration's three numbers."""
+    return LayerLimits(max_layer_bytes=max_layer_bytes, max_entries=max_entries, max_file_bytes=max_file_bytes)
+
+
+def _meta(analysis: LayerAnalysis) -> LayerAnalysis:
+    return msgspec.structs.replace(analysis, results={})
+
+
+def _analyse_file(path: Path, media_type: str, analysers: Sequence[Analyser], limits: LayerLimits,
+                  tmp_dir: Path | None) -> LayerAnalysis:
+    with open(path, "rb") as blob:
+        return _analysis.analyse_layer(blob, media_type, analysers, limits, tmp_dir=tmp_dir)
+
+
+async def analyse_cached(source: LayerSource, analysers: Sequence[Analyser], cache: LayerCache,
+                         limits: LayerLimits = LayerLimits(), tmp_dir: Path | None = None,
+                         *, cpu: asyncio.Semaphore | None = None) -> tuple[LayerAnalysis, list[str]]:
+    """One layer's analysis from the cache, reading the blob only for missing analysers.
+
+    Returns the analysis and the names of the analysers that ran (empty on a
+    full cache hit). Raises ``LayerFailed`` when the layer is refused or corrupt.
+    ``cpu``, when given, is held while the fetched blob is analysed.
+    """
+    keys = [(a.name, a.version) for a in analysers] + [(LAYER_META, LAYER_META_VERSION)]
+    cached = await cache.load(source.diff_id, keys)
+    missing = [a for a in analysers if a.name not in cached]
+    if missing or LAYER_META not in cached:
+        fd, name = tempfile.mkstemp(prefix="iw-blob-", dir=tmp_dir)
+        os.close(fd)
+        try:
+            await source.fetch(Path(name))
+            try:
+                async with cpu or contextlib.nullcontext():
+                    fresh = await asyncio.to_thread(_analyse_file, Path(name), source.media_type, missing,
+                                                    limits, tmp_dir)
+            except LayerError as exc:
+                raise LayerFailed(source.diff_id, exc) from exc
+        finally:
+            Path(name).unlink(missing_ok=True)
+        new = {(a.name, a.version): msgspec.to_builtins(fresh.results[a.name]) for a in missing}
+        new[(LAYER_META, LAYER_META_VERSION)] = msgspec.to_builtins(_meta(fresh))
+        await cache.store(source.diff_id, new)
+        cached.update({name: value for (name, _), value in new.items()})
+    meta = msgspec.convert(cached[LAYER_META], LayerAnalysis)
+    results = {a.name: msgspec.convert(cached[a.name], AnalyserResult) for a in analysers}
+    return msgspec.structs.replace(meta, results=results), [a.name for a in missing]
+
+
+async def inventory_image(layers: Sequence[LayerSource], analysers: Sequence[Analyser], cache: LayerCache,
+                          limits: LayerLimits = LayerLimits(), tmp_dir: Path | None = None,
+                          concurrency: int = LAYER_CONCURRENCY) -> ImageInventory:
+    """Analyse (or recall) each layer and compose the image inventory, base layer first.
+
+    Up to ``concurrency`` layers are in flight, lowest first: the next layers
+    download while one is analysed (analysis holds the GIL for most of its
+    time, so ``ANALYSE_AT_ONCE`` stays 1). A layer that appears twice is
+    analysed once. The result does not depend on timing: when layers fail, the
+    lowest one's error is raised (as if they ran one after another) and the
+    layers above it are cancelled.
+    """
+    unique: dict[str, LayerSource] = {}
+    for source in layers:
+        unique.setdefault(source.diff_id, source)
+    gate, cpu = asyncio.Semaphore(max(1, concurrency)), asyncio.Semaphore(ANALYSE_AT_ONCE)
+
+    async def one(source: LayerSource) -> tuple[LayerAnalysis, list[str]]:
+        async with gate:
+            return await analyse_cached(source, analysers, cache, limits, tmp_dir, cpu=cpu)
+
+    tasks = [asyncio.create_task(one(source)) for source in unique.values()]
+    done: dict[str, LayerAnalysis] = {}
+    out = ImageInventory(inventory=Inventory())
+    try:
+        for diff_id, task in zip(unique, tasks):
+            done[diff_id], ran = await task
+            if ran:
+                out.analysed[diff_id] = ran
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    out.inventory = compose([(source.diff_id, done[source.diff_id]) for source in layers])
+    return out
+
+
+class DirectoryLayerCache:
+    """A ``LayerCache`` in a directory: one JSON file per (diff_id, analyser, version)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, diff_id: str, name: str, version: int) -> Path:
+        return self.root / diff_id.replace(":", "_") / f"{name}@{version}.json"
+
+    async def load(self, diff_id: str, keys: Sequence[tuple[str, int]]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for name, version in keys:
+            path = self._path(diff_id, name, version)
+            try:
+                out[name] = json.loads(path.read_bytes())
+            except (FileNotFoundError, ValueError):
+                continue
+        return out
+
+    async def store(self, diff_id: str, results: Mapping[tuple[str, int], object]) -> None:
+        for (name, version), value in results.items():
+            path = self._path(diff_id, name, version)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_suffix(f".part{os.getpid()}")
+            part.write_bytes(msgspec.json.encode(value))
+            os.replace(part, path)

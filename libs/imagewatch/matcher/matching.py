@@ -1,0 +1,89 @@
+"""Match an image's packages against the advisory store, and compare two finding lists.
+
+Shared by the matcher service and the one-shot ``imagewatch scan``: packages
+are grouped by the ecosystem they are looked up in (``Alpine:v3.19`` for OS
+packages of a known distribution, ``PyPI`` ...), so the store is asked once per
+ecosystem however many packages the image holds. Findings whose records carry
+no severity take one from another record of the same vulnerability
+(``advisories.borrowed``), in one more query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from imagewatch.advisories import match_package, package_lookup
+from imagewatch.advisories.borrowed import fill_unknown
+from imagewatch.models import SEVERITY_ORDER, Finding, OSInfo, Package
+from imagewatch.store.advisories import advisories_for, known_severities
+from imagewatch.versions import base_ecosystem
+
+
+async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) -> list[Finding]:
+    """Findings for every package, one per vulnerability and package.
+
+    ``conn`` is an asyncpg connection or pool holding the advisory store. A
+    finding rated ``unknown`` gets the best severity stored under any of its
+    ids (highest CVSS score, else highest rating) when another record has one.
+    """
+    groups: dict[str, dict[str, list[Package]]] = {}
+    for pkg in packages:
+        ecosystem, name, _version = package_lookup(pkg, os)
+        groups.setdefault(ecosystem, {}).setdefault(name, []).append(pkg)
+    findings: list[Finding] = []
+    for ecosystem, by_name in groups.items():
+        found = await advisories_for(conn, ecosystem, list(by_name))
+        for name, candidates in found.items():
+            for pkg in by_name.get(name, ()):
+                findings += match_package(pkg, os, candidates)
+    unknown = {i for f in findings if f.severity == "unknown" for i in (f.ids or [f.advisory_id])}
+    if unknown:
+        findings = fill_unknown(findings, await known_severities(conn, unknown))
+    return findings
+
+
+async def rematch_packages(conn: Any, packages: list[Package], os: OSInfo | None,
+                           changed: Iterable[tuple[str, str]]) -> tuple[list[Package], list[Finding]]:
+    """The packages an advisory change names, and their findings now.
+
+    A package is named when it is looked up under one of the ``changed``
+    (ecosystem, name) pairs, releases compared by base ecosystem; the findings
+    of the image's other packages cannot have changed.
+    """
+    wanted = {(base_ecosystem(e), n) for e, n in changed}
+    again = []
+    for pkg in packages:
+        ecosystem, name, _version = package_lookup(pkg, os)
+        if (base_ecosystem(ecosystem), name) in wanted:
+            again.append(pkg)
+    return again, (await match_packages(conn, again, os) if again else [])
+
+
+def new_ids(known: set[str], findings: Iterable[Finding]) -> list[str]:
+    """Primary ids of the findings none of whose ids is in ``known``."""
+    return sorted({f.advisory_id for f in findings if known.isdisjoint(_ids(f))})
+
+
+def new_and_fixed(before: Iterable[Finding], after: Iterable[Finding]) -> tuple[list[str], list[str]]:
+    """(new, fixed) advisory ids going from ``before`` to ``after``.
+
+    A vulnerability is the same when its findings share any id, so one that is
+    reported under another primary id after an advisory update is neither new
+    nor fixed. The ids returned are the findings' primary advisory ids.
+    """
+    before, after = list(before), list(after)
+    return (new_ids({i for f in before for i in _ids(f)}, after),
+            new_ids({i for f in after for i in _ids(f)}, before))
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Number of findings per severity, most severe first, severities without findings left out."""
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -SEVERITY_ORDER.get(kv[0], 0)))
+
+
+def _ids(finding: Finding) -> list[str]:
+    return finding.ids or [finding.advisory_id]

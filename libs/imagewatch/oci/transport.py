@@ -1,0 +1,109 @@
+"""HTTP exchanges with retries: connection errors, 5xx and 429 are retried with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+import aiohttp
+import msgspec
+
+from imagewatch.oci.errors import (
+    BlobTooLarge,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    RegistryUnavailable,
+    Unauthorized,
+    UnexpectedResponse,
+)
+from imagewatch.oci.limits import RegistryLimits
+from imagewatch.oci.retry import RETRY_STATUSES, backoff_delay, retry_after
+
+Sleep = Callable[[float], Awaitable[object]]
+CONNECTION_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
+
+
+class Transport:
+    """Sends requests through one aiohttp session and retries transient failures."""
+
+    def __init__(self, session: aiohttp.ClientSession, limits: RegistryLimits, sleep: Sleep) -> None:
+        self.session = session
+        self.limits = limits
+        self.sleep = sleep
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=limits.connect_timeout, sock_read=limits.read_timeout
+        )
+
+    async def wait(self, attempt: int, after: float | None = None) -> None:
+        """Sleep before retry number ``attempt``: ``after`` seconds or the backoff."""
+        if after is None:
+            after = backoff_delay(attempt, self.limits.backoff_base, self.limits.backoff_max)
+        await self.sleep(after)
+
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], what: str
+    ) -> aiohttp.ClientResponse:
+        """The first response that is not a retryable failure; the caller releases it.
+
+        Raises RegistryUnavailable / RateLimited when the retries run out.
+        """
+        for attempt in range(self.limits.retries + 1):
+            last = attempt == self.limits.retries
+            try:
+                response = await self.session.request(method, url, headers=headers, timeout=self._timeout)
+            except CONNECTION_ERRORS as exc:
+                if last:
+                    raise RegistryUnavailable(f"{what}: {url} unreachable: {exc!r}") from exc
+                await self.wait(attempt)
+                continue
+            if response.status not in RETRY_STATUSES:
+                return response
+            after = retry_after(response.headers.get("Retry-After"), self.limits.retry_after_max)
+            response.release()
+            if last:
+                error = RateLimited if response.status == 429 else RegistryUnavailable
+                raise error(f"{what}: {url} answered {response.status} after {attempt + 1} attempts")
+            await self.wait(attempt, after)
+        raise AssertionError("unreachable")
+
+
+async def read_limited(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
+    """The whole body, refusing more than ``limit`` bytes."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise BlobTooLarge(f"{what} is {declared} bytes, over the limit of {limit}")
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            raise BlobTooLarge(f"{what} exceeds the limit of {limit} bytes")
+    return bytes(body)
+
+
+class _ErrorBody(msgspec.Struct):
+    errors: list[dict] = []
+
+
+async def raise_for_status(response: aiohttp.ClientResponse, what: str) -> None:
+    """Map a non-2xx response to the registry error for its status."""
+    if response.status < 300:
+        return
+    detail = ""
+    try:
+        body = msgspec.json.decode(await response.content.read(64 * 1024), type=_ErrorBody)
+        detail = "; ".join(
+            f"{e.get('code', '')}: {e.get('message', '')}".strip(": ") for e in body.errors
+        )
+    except (msgspec.DecodeError, *CONNECTION_ERRORS):
+        pass
+    message = f"{what}: {response.status} {response.reason}" + (f" ({detail})" if detail else "")
+    match response.status:
+        case 401:
+            raise Unauthorized(message)
+        case 403:
+            raise Forbidden(message)
+        case 404:
+            raise NotFound(message)
+        case _:
+            raise UnexpectedResponse(message, response.status)

@@ -1,0 +1,134 @@
+"""Scan one image: every layer (cached or read once), bottom to top, then the config."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from imagewatch.layers import LayerError, LayerLimits
+from imagewatch.models import LayerRef, SecretFinding
+from imagewatch.secrets.misconfig import check_config
+from imagewatch.secrets.cache import NoSecretCache, SecretLayerCache
+from imagewatch.secrets.layer import BASE_ONLY_DROPPED, LayerSecrets, scan_layer
+from imagewatch.secrets.removal import Removals
+from imagewatch.secrets.scanners import ThreadScanners
+from imagewatch.errors import ImagewatchError
+
+Fetch = Callable[[Path], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SecretLayerSource:
+    """A layer to scan: its ``ref``, and either a local blob ``path`` or ``fetch(path)`` that writes it."""
+
+    ref: LayerRef
+    fetch: Fetch | None = None
+    path: Path | None = None
+
+
+@dataclass
+class ImageSecrets:
+    """An image's findings (layer fields filled) and the diff_ids read (cache misses).
+
+    ``stats`` and ``uncompressed_bytes`` count the layers read this time only.
+    """
+
+    findings: list[SecretFinding] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+    read: list[str] = field(default_factory=list)
+    uncompressed_bytes: int = 0
+
+
+class SecretLayerFailed(ImagewatchError):
+    """A layer was refused or unreadable; the message starts with ``layers:``, ``reason`` is a word."""
+
+    def __init__(self, diff_id: str, error: LayerError) -> None:
+        super().__init__(f"{error} (layer {diff_id})")
+        self.diff_id = diff_id
+        self.reason = getattr(error, "reason", "unreadable")
+
+
+def _scan_in_thread(blob: Path, media_type: str, scanners: ThreadScanners, limits: LayerLimits) -> LayerSecrets:
+    return scan_layer(blob, media_type, scanners.get(), limits)
+
+
+async def _read_layer(source: SecretLayerSource, scanners: ThreadScanners, limits: LayerLimits,
+                      tmp_dir: Path | None) -> LayerSecrets:
+    ref = source.ref
+    try:
+        if source.path is not None:
+            return await asyncio.to_thread(_scan_in_thread, source.path, ref.media_type, scanners, limits)
+        if source.fetch is None:
+            raise ValueError(f"secretscan: layer {ref.diff_id} has neither a path nor a fetch")
+        fd, name = tempfile.mkstemp(prefix="iw-secrets-", dir=tmp_dir)
+        os.close(fd)
+        try:
+            await source.fetch(Path(name))
+            return await asyncio.to_thread(_scan_in_thread, Path(name), ref.media_type, scanners, limits)
+        finally:
+            Path(name).unlink(missing_ok=True)
+    except LayerError as exc:
+        raise SecretLayerFailed(ref.diff_id, exc) from exc
+
+
+async def layer_results(layers: Sequence[SecretLayerSource], scanners: ThreadScanners,
+                        cache: SecretLayerCache, limits: LayerLimits, tmp_dir: Path | None,
+                        ) -> tuple[list[LayerSecrets], list[str]]:
+    """Each layer's result, bottom to top, from the cache or read once; and the diff_ids read."""
+    out: list[LayerSecrets] = []
+    read: list[str] = []
+    for source in layers:
+        diff_id = source.ref.diff_id
+        result = await cache.load(diff_id, scanners.version)
+        if result is None:
+            result = await _read_layer(source, scanners, limits, tmp_dir)
+            await cache.store(diff_id, scanners.version, result)
+            read.append(diff_id)
+        out.append(result)
+    return out, read
+
+
+def place(layers: Sequence[LayerRef], results: Sequence[LayerSecrets]) -> list[SecretFinding]:
+    """Layer findings with ``layer``, ``layer_index`` and ``removed_in`` filled in."""
+    removals = Removals([(r.paths, r.whiteouts, r.opaque_dirs) for r in results])
+    out: list[SecretFinding] = []
+    for index, (ref, result) in enumerate(zip(layers, results)):
+        for f in result.findings:
+            if index == 0 and f.rule_id in BASE_ONLY_DROPPED:
+                continue
+            out.append(msgspec.structs.replace(
+                f, layer=ref.diff_id, layer_index=index, removed_in=removals.removed_in(f.path, index)))
+    return out
+
+
+def _config_findings(config: Mapping[str, Any], scanners: ThreadScanners) -> list[SecretFinding]:
+    return check_config(config, scanners.get())
+
+
+async def scan_image(layers: Sequence[SecretLayerSource], config: Mapping[str, Any] | None,
+                     scanners: ThreadScanners, cache: SecretLayerCache | None = None,
+                     limits: LayerLimits = LayerLimits(), tmp_dir: Path | None = None) -> ImageSecrets:
+    """Scan an image's layers (bottom to top) and its config blob (parsed JSON, or None to skip).
+
+    Raises ``SecretLayerFailed`` when a layer is refused or unreadable; errors
+    of ``fetch`` (blob missing ...) pass through.
+    """
+    results, read = await layer_results(layers, scanners, cache or NoSecretCache(), limits, tmp_dir)
+    out = ImageSecrets(findings=place([s.ref for s in layers], results), read=read)
+    fresh = set(read)
+    for source, r in zip(layers, results):
+        if source.ref.diff_id not in fresh:
+            continue
+        out.uncompressed_bytes += r.uncompressed_bytes
+        for name, n in r.stats.items():
+            out.stats[name] = out.stats.get(name, 0) + n
+    if config is not None:
+        out.findings += await asyncio.to_thread(_config_findings, config, scanners)
+    return out

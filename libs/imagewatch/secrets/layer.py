@@ -1,0 +1,79 @@
+"""Scan one layer blob in one pass: file contents for secrets, entry metadata for misconfigurations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from imagewatch.layers import LayerEntry, LayerLimits, ReadContent, walk_layer
+from imagewatch.models import SecretFinding
+from imagewatch.secrets.detect import ScanStats, Scanner
+from imagewatch.secrets.misconfig import FileEntry, check_files
+from imagewatch.secrets.misconfig.filesystem import SETUID_ADDED
+from imagewatch.secrets.detect.sniff import SNIFF_BYTES, is_binary
+
+# Layer-position dependent checks run as if above the base layer; the image
+# drops them again for layer 0 (see ``image.py``), so one cached result fits
+# every position.
+ABOVE_BASE = 1
+BASE_ONLY_DROPPED = frozenset({SETUID_ADDED.id})
+_STAT_FIELDS = ("files_scanned", "bytes_scanned", "skipped_binary", "skipped_too_large", "findings")
+
+
+class LayerSecrets(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What the secrets stage keeps of one layer, cached per (diff_id, version).
+
+    ``findings`` carry no layer or position (the image fills them in).
+    ``paths`` (non-directory entries), ``whiteouts`` and ``opaque_dirs`` say
+    which lower files this layer deletes or overwrites. ``stats`` counts
+    scanned and skipped files by the ``ScanStats`` field names.
+    """
+
+    findings: list[SecretFinding] = []
+    paths: list[str] = []
+    whiteouts: list[str] = []
+    opaque_dirs: list[str] = []
+    entries: int = 0
+    uncompressed_bytes: int = 0
+    stats: dict[str, int] = {}
+
+
+def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimits) -> LayerSecrets:
+    """Read one layer blob once and scan every regular file and entry (blocking, CPU-bound).
+
+    Files larger than ``scanner.max_size`` are skipped and counted without
+    being read; binary files are skipped after sniffing their head. Raises
+    ``layers.LayerRefused`` / ``LayerError`` as ``walk_layer`` does.
+    """
+    before = ScanStats()
+    before.add(scanner.stats)
+    findings: list[SecretFinding] = []
+    entries: list[FileEntry] = []
+
+    def on_entry(entry: LayerEntry, read: ReadContent | None) -> None:
+        if entry.type in ("whiteout", "opaque"):
+            return
+        entries.append(FileEntry(
+            path=entry.path, mode=entry.mode & 0o7777, uid=entry.uid, gid=entry.gid, size=entry.size,
+            layer_index=ABOVE_BASE, is_dir=entry.type == "dir", is_symlink=entry.type == "symlink"))
+        if entry.type != "file" or read is None:
+            return
+        if entry.size > scanner.max_size:
+            scanner.stats.skipped_too_large += 1
+            return
+        if is_binary(read(SNIFF_BYTES)):
+            scanner.stats.skipped_binary += 1
+            return
+        findings.extend(scanner.scan(entry.path, read()))
+
+    read_limits = msgspec.structs.replace(limits, max_read_bytes=max(scanner.max_size, SNIFF_BYTES))
+    with open(blob, "rb") as f:
+        walk = walk_layer(f, media_type, limits=read_limits, on_entry=on_entry)
+    findings.extend(check_files(entries))
+    stats = {name: getattr(scanner.stats, name) - getattr(before, name) for name in _STAT_FIELDS}
+    return LayerSecrets(
+        findings=[msgspec.structs.replace(f, layer="", layer_index=None, removed_in=None) for f in findings],
+        paths=sorted(walk.paths), whiteouts=sorted(walk.whiteouts), opaque_dirs=sorted(walk.opaque_dirs),
+        entries=walk.entries, uncompressed_bytes=walk.uncompressed_bytes, stats=stats,
+    )

@@ -1,0 +1,28 @@
+"""The secrets stage's layer cache in PostgreSQL (``layer_secret_results``), behind ``SecretLayerCache``."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+from imagewatch.secrets import LayerSecrets
+from imagewatch.store import secrets as store
+
+
+class PgSecretCache:
+    """A ``SecretLayerCache`` shared by every replica; an unreadable row counts as a miss."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def load(self, diff_id: str, version: str) -> LayerSecrets | None:
+        async with self.pool.acquire() as conn:
+            value = await store.layer_secret_results(conn, diff_id, version)
+        try:
+            return None if value is None else msgspec.convert(value, LayerSecrets)
+        except msgspec.ValidationError:
+            return None
+
+    async def store(self, diff_id: str, version: str, result: LayerSecrets) -> None:
+        async with self.pool.acquire() as conn:
+            await store.put_layer_secret_results(conn, diff_id, version, msgspec.to_builtins(result))

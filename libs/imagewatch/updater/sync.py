@@ -1,0 +1,212 @@
+"""Keeping the advisory store current: run a source, import files, announce what changed.
+
+A run fetches a source with its stored fingerprint; ``Unchanged`` only
+refreshes the last-sync time. Otherwise the payload is parsed into the store
+(only changed records are written), the sync is recorded, and the changed
+(ecosystem, package) pairs are published on ``iw.vulndb`` so that matchers
+re-match the images holding them. Sources run one instance at a time across
+processes: each run holds a PostgreSQL advisory lock on a dedicated connection.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from imagewatch.advisories import Advisory, load_path
+from imagewatch.advisories.sources import Source, SourceError, Unchanged, discard
+from imagewatch.advisories.sources.catalog import default_sources
+from imagewatch.ecosystems.alpine.secdb import convert, is_secdb
+from imagewatch.messages import SUBJECT_VULNDB, PackageKey, VulnDBChanged
+from imagewatch.store.advisories import record_sync, source_status, upsert_advisories
+from imagewatch.versions import base_ecosystem
+
+LOCK_NAMESPACE = 0x69777570  # "iwup"
+PAIRS_PER_MESSAGE = 1000
+IDS_PER_MESSAGE = 5000
+_BUFFER = 2000
+
+
+class SyncResult(msgspec.Struct, kw_only=True):
+    """What one source run (or one import) did.
+
+    ``state`` is ``changed``, ``unchanged`` (nothing new upstream, or nothing
+    changed in the store), ``skipped`` (another process holds the source) or
+    ``failed`` (``error`` says why).
+    """
+
+    source: str
+    state: str
+    update_id: str = ""
+    changed: list[tuple[str, str]] = []
+    advisories: list[str] = []
+    fingerprint: str = ""
+    published: int = 0
+    error: str = ""
+
+
+def new_update_id(source: str) -> str:
+    """A unique id for one update of one source."""
+    return f"{source}@{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+
+
+def select_sources(names: Iterable[str] = (), available: dict[str, Source] | None = None) -> list[Source]:
+    """The sources named (all default sources when none); an unknown name raises ValueError."""
+    available = default_sources() if available is None else available
+    names = list(names)
+    if not names:
+        return list(available.values())
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ValueError(f"updater: unknown source(s) {', '.join(unknown)}; known: {', '.join(available)}")
+    return [available[n] for n in names]
+
+
+def messages_for(update_id: str, source: str, pairs: Iterable[tuple[str, str]],
+                 ids: Iterable[str]) -> list[VulnDBChanged]:
+    """The ``iw.vulndb`` messages announcing one update, split so each stays small."""
+    pairs, ids = sorted(pairs), sorted(ids)
+    count = max(1, -(-len(pairs) // PAIRS_PER_MESSAGE), -(-len(ids) // IDS_PER_MESSAGE))
+    out = []
+    for i in range(count):
+        part = update_id if count == 1 else f"{update_id}.{i}"
+        out.append(VulnDBChanged(
+            update_id=part, source=source,
+            changed=[PackageKey(ecosystem=e, name=n)
+                     for e, n in pairs[i * PAIRS_PER_MESSAGE:(i + 1) * PAIRS_PER_MESSAGE]],
+            advisories=ids[i * IDS_PER_MESSAGE:(i + 1) * IDS_PER_MESSAGE]))
+    return out
+
+
+async def announce(bus: Any, result: SyncResult) -> int:
+    """Publish a changed result on ``iw.vulndb``; returns the number of messages."""
+    if bus is None or result.state != "changed" or not result.changed:
+        return 0
+    messages = messages_for(result.update_id, result.source, result.changed, result.advisories)
+    for msg in messages:
+        await bus.publish(SUBJECT_VULNDB, msg, msg_id=f"vulndb:{msg.update_id}")
+    return len(messages)
+
+
+async def run_source(pool: Any, source: Source, session: Any, bus: Any = None) -> SyncResult:
+    """Fetch one source with its stored fingerprint, store what changed and announce it.
+
+    Raises nothing for a source that cannot be fetched: the result is
+    ``failed`` with the source's error (``... (offline?)`` when unreachable).
+    """
+    status = await source_status(pool, source.name)
+    old = status[0].fingerprint if status else ""
+    try:
+        data, fingerprint = await source.fetch(session, old or None)
+    except Unchanged:
+        await record_sync(pool, source.name, old)
+        return SyncResult(source=source.name, state="unchanged", fingerprint=old)
+    except SourceError as exc:
+        return SyncResult(source=source.name, state="failed", error=str(exc))
+    try:
+        pairs, ids = await upsert_advisories(pool, source.name, source.parse(data))
+    except (SourceError, ValueError, OSError) as exc:
+        return SyncResult(source=source.name, state="failed", error=f"{source.name}: {exc}")
+    finally:
+        discard(data)
+    await record_sync(pool, source.name, fingerprint)
+    result = SyncResult(source=source.name, state="changed" if ids else "unchanged",
+                        update_id=new_update_id(source.name), changed=sorted(pairs),
+                        advisories=sorted(ids), fingerprint=fingerprint)
+    result.published = await announce(bus, result)
+    return result
+
+
+def _lock_key(name: str) -> int:
+    value = zlib.crc32(name.encode())
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+async def run_sources(pool: Any, sources: Iterable[Source], session: Any, bus: Any = None) -> list[SyncResult]:
+    """Run each source unless another process is running it (``skipped``).
+
+    The lock of a source is held on one dedicated connection for the whole run.
+    """
+    results = []
+    async with pool.acquire() as lock_conn:
+        for source in sources:
+            key = _lock_key(source.name)
+            if not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", LOCK_NAMESPACE, key):
+                results.append(SyncResult(source=source.name, state="skipped",
+                                          error=f"{source.name}: another updater is running it"))
+                continue
+            try:
+                results.append(await run_source(pool, source, session, bus))
+            finally:
+                await lock_conn.execute("SELECT pg_advisory_unlock($1, $2)", LOCK_NAMESPACE, key)
+    return results
+
+
+def source_name_of(advisory: Advisory) -> str:
+    """The source an imported advisory belongs to: ``alpine-secdb``, else ``osv:<ecosystem>``."""
+    if (advisory.database_specific or {}).get("source") == "alpine-secdb":
+        return "alpine-secdb"
+    for entry in advisory.affected:
+        if entry.package is not None and entry.package.ecosystem:
+            return f"osv:{base_ecosystem(entry.package.ecosystem)}"
+    return "import"
+
+
+def load_paths(paths: Iterable[str | Path]) -> Iterator[Advisory]:
+    """Advisories from every path given; Alpine secdb files are merged across all of them."""
+    secdb: list[dict[str, Any]] = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise FileNotFoundError(f"updater: no such path: {path}")
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            if f.suffix.lower() == ".json":
+                head = f.read_bytes()
+                if b'"distroversion"' in head[:4096] or b'"packages"' in head[:4096]:
+                    doc = json.loads(head)
+                    if is_secdb(doc):
+                        secdb.append(doc)
+                        continue
+            yield from load_path(f)
+    if secdb:
+        yield from convert(secdb)
+
+
+async def import_paths(pool: Any, paths: Iterable[str | Path], bus: Any = None) -> list[SyncResult]:
+    """Import advisories from files and directories offline, per source they belong to.
+
+    Each source's last sync is recorded with an empty fingerprint, so the next
+    ``sync`` downloads it in full. Raises AdvisoryError or FileNotFoundError
+    for unreadable input (what was stored before stays stored).
+    """
+    buffers: dict[str, list[Advisory]] = {}
+    changed: dict[str, tuple[set[tuple[str, str]], list[str]]] = {}
+
+    async def flush(name: str) -> None:
+        pairs, ids = await upsert_advisories(pool, name, buffers.pop(name, []))
+        acc = changed.setdefault(name, (set(), []))
+        acc[0].update(pairs)
+        acc[1].extend(ids)
+
+    for adv in load_paths(paths):
+        name = source_name_of(adv)
+        buffers.setdefault(name, []).append(adv)
+        if len(buffers[name]) >= _BUFFER:
+            await flush(name)
+    for name in list(buffers):
+        await flush(name)
+    results = []
+    for name, (pairs, ids) in sorted(changed.items()):
+        await record_sync(pool, name, "")
+        result = SyncResult(source=name, state="changed" if ids else "unchanged",
+                            update_id=new_update_id(name), changed=sorted(pairs), advisories=sorted(ids))
+        result.published = await announce(bus, result)
+        results.append(result)
+    return results
