@@ -121,14 +121,14 @@ def ecosystem_and_release(os: OSInfo) -> str:
 
     ``OSInfo(id="debian", version_id="12")`` -> ``Debian:12``; Alpine 3.19.1 ->
     ``Alpine:v3.19``; Ubuntu 22.04 -> ``Ubuntu:22.04:LTS``, 23.10 -> ``Ubuntu:23.10``;
-    Rocky 9.3 -> ``Rocky Linux:9``; openEuler 22.03 -> ``openEuler:22.03``.
+    Rocky 9.3 -> ``Rocky Linux:9``; openEuler 22.03 (LTS-SP3) -> ``openEuler:22.03-LTS-SP3``.
     Raises ValueError for an unknown distribution.
     """
     d = distro(os.id)
     if d is None:
         raise ValueError(f"ecosystems: no OSV ecosystem for os {os.id!r}")
     version = os.version_id.strip()
-    return d.release(d.ecosystem, version) if version else d.ecosystem
+    return d.release(d.ecosystem, version, os.pretty_name) if version else d.ecosystem
 
 
 def os_family(family: str) -> Ecosystem | None:

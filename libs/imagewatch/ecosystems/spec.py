@@ -13,27 +13,27 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-Release = Callable[[str, str], str]
-"""``(osv_ecosystem, version_id) -> "Ecosystem:release"``; the version is non-empty."""
+Release = Callable[[str, str, str], str]
+"""``(osv_ecosystem, version_id, pretty_name) -> "Ecosystem:release"``; the version is non-empty."""
 
 
 def _numbers(version: str) -> list[str]:
     return re.findall(r"\d+", version)
 
 
-def by_major(eco: str, version: str) -> str:
+def by_major(eco: str, version: str, pretty: str = "") -> str:
     """``Debian:12``, ``Rocky Linux:9``: the major release."""
     parts = _numbers(version)
     return f"{eco}:{parts[0]}" if parts else eco
 
 
-def by_branch(eco: str, version: str) -> str:
+def by_branch(eco: str, version: str, pretty: str = "") -> str:
     """``Alpine:v3.19``: the ``vMAJOR.MINOR`` branch."""
     parts = _numbers(version)
     return f"{eco}:v{'.'.join(parts[:2])}" if len(parts) >= 2 else eco
 
 
-def by_ubuntu_release(eco: str, version: str) -> str:
+def by_ubuntu_release(eco: str, version: str, pretty: str = "") -> str:
     """``Ubuntu:22.04:LTS`` on long-term releases (even years, April), else ``Ubuntu:23.10``."""
     parts = _numbers(version)
     if len(parts) < 2:
@@ -43,24 +43,34 @@ def by_ubuntu_release(eco: str, version: str) -> str:
     return f"{eco}:{release}:LTS" if yy % 2 == 0 and mm == 4 else f"{eco}:{release}"
 
 
-def by_version(eco: str, version: str) -> str:
+def by_version(eco: str, version: str, pretty: str = "") -> str:
     """``SUSE:15.5``, ``openEuler:22.03``: the whole version as written."""
     return f"{eco}:{version}"
 
 
-def unreleased(eco: str, version: str) -> str:
+def by_openeuler_release(eco: str, version: str, pretty: str = "") -> str:
+    """``openEuler:22.03-LTS-SP3`` from VERSION_ID ``22.03`` and PRETTY_NAME ``openEuler 22.03 (LTS-SP3)``.
+
+    openEuler's OSV records name the long-term branch and service pack; innovation
+    releases (``openEuler 23.09``) have no parenthesised suffix.
+    """
+    suffix = re.search(r"\(([A-Za-z0-9.-]+)\)", pretty)
+    return f"{eco}:{version}-{suffix.group(1)}" if suffix else f"{eco}:{version}"
+
+
+def unreleased(eco: str, version: str, pretty: str = "") -> str:
     """``Wolfi``: rolling distributions have no release in their ecosystem."""
     return eco
 
 
 def prefixed(prefix: str) -> Release:
     """``openSUSE:Leap 15.5``: a fixed word before the whole version."""
-    return lambda eco, version: f"{eco}:{prefix} {version}"
+    return lambda eco, version, pretty="": f"{eco}:{prefix} {version}"
 
 
 def fixed(release: str) -> Release:
     """``openSUSE:Tumbleweed``: one release name whatever the version."""
-    return lambda eco, version: f"{eco}:{release}"
+    return lambda eco, version, pretty="": f"{eco}:{release}"
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """The rpm distributions: rpmdb (BerkeleyDB, NDB, SQLite), rpm versions.
 
-OSV names the enterprise rebuilds by major release, SUSE, Photon OS and
-openEuler by their whole version, openSUSE Leap as ``openSUSE:Leap 15.5``.
+OSV names the enterprise rebuilds by major release, SUSE and Photon OS by their whole version,
+openEuler by branch and service pack (``openEuler:22.03-LTS-SP3``), openSUSE Leap as ``openSUSE:Leap 15.5``.
 """
 
-from imagewatch.ecosystems.spec import Distro, Ecosystem, by_major, by_version, fixed, prefixed
+from imagewatch.ecosystems.spec import Distro, Ecosystem, by_major, by_openeuler_release, by_version, fixed, prefixed
 
 ECOSYSTEM = Ecosystem(
     name="rpm",
@@ -25,7 +25,7 @@ ECOSYSTEM = Ecosystem(
         Distro("sle-micro", "SUSE", "suse", by_version),
         Distro("sled", "SUSE", "suse", by_version),
         Distro("mageia", "Mageia", "mageia"),
-        Distro("openeuler", "openEuler", "openeuler", by_version),
+        Distro("openeuler", "openEuler", "openeuler", by_openeuler_release),
         Distro("photon", "Photon OS", "photon", by_version),
         Distro("azurelinux", "Azure Linux", "azurelinux"),
         Distro("mariner", "Azure Linux", "mariner"),
