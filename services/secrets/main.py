@@ -23,8 +23,8 @@ from imagewatch.runtime.logs import get_logger
 from imagewatch.messages import SUBJECT_FETCHED, SUBJECT_SECRETS, Fetched, SecretsReady
 from imagewatch.models import SecretFinding
 from imagewatch.runtime.runner import ServiceContext, serve
-from imagewatch.secrets import (SecretLayerFailed, SecretLayerSource, ThreadScanners, is_redacted,
-                                   redact_config, scan_image)
+from imagewatch.runtime.layerblob import LayerFailed
+from imagewatch.secrets import SecretLayerSource, ThreadScanners, is_redacted, redact_config, scan_image
 from imagewatch.store import images
 from imagewatch.store import secrets as store
 from imagewatch.store.installation import fingerprint_key
@@ -85,7 +85,7 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
         try:
             sources = [SecretLayerSource(layer, fetch=ctx.blob_fetcher(layer.digest)) for layer in msg.layers]
             result = await scan_image(sources, None if kept is not None else config, scanners, cache, limits, tmp)
-        except SecretLayerFailed as exc:
+        except LayerFailed as exc:
             raise Permanent(str(exc)) from None
         except BlobMissing as exc:
             raise Retry(str(exc)) from None

@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import tempfile
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -29,14 +27,13 @@ from imagewatch.ecosystems.base import Analyser
 from imagewatch.layers import LayerError, LayerLimits
 from imagewatch.inventory.analysis import AnalyserResult, LayerAnalysis
 from imagewatch.inventory.compose import Inventory, compose
-from imagewatch.errors import ImagewatchError
+from imagewatch.runtime.layercache import DirectoryResultCache
+from imagewatch.runtime.layerblob import Fetch, LayerFailed, fetched_blob
 
 LAYER_META = "_layer"
 LAYER_META_VERSION = 1
 LAYER_CONCURRENCY = 1  # layers in flight per image; 2 pays only when fetching is slow (see docs/benchmarks.md)
 ANALYSE_AT_ONCE = 1  # layers analysed at once per image
-
-Fetch = Callable[[Path], Awaitable[None]]
 
 
 class LayerCache(Protocol):
@@ -66,15 +63,6 @@ class ImageInventory:
 
     inventory: Inventory
     analysed: dict[str, list[str]] = field(default_factory=dict)
-
-
-class LayerFailed(ImagewatchError):
-    """A layer of the image was refused or unreadable; the message starts with ``layers:``."""
-
-    def __init__(self, diff_id: str, error: LayerError) -> None:
-        super().__init__(f"{error} (layer {diff_id})")
-        self.diff_id = diff_id
-        self.reason = getattr(error, "reason", "unreadable")
 
 
 def stage_version(analysers: Sequence[Analyser]) -> str:
@@ -111,18 +99,13 @@ async def analyse_cached(source: LayerSource, analysers: Sequence[Analyser], cac
     cached = await cache.load(source.diff_id, keys)
     missing = [a for a in analysers if a.name not in cached]
     if missing or LAYER_META not in cached:
-        fd, name = tempfile.mkstemp(prefix="iw-blob-", dir=tmp_dir)
-        os.close(fd)
-        try:
-            await source.fetch(Path(name))
+        async with fetched_blob(source.fetch, tmp_dir, "iw-blob-") as blob:
             try:
                 async with cpu or contextlib.nullcontext():
-                    fresh = await asyncio.to_thread(_analyse_file, Path(name), source.media_type, missing,
+                    fresh = await asyncio.to_thread(_analyse_file, blob, source.media_type, missing,
                                                     limits, tmp_dir)
             except LayerError as exc:
                 raise LayerFailed(source.diff_id, exc) from exc
-        finally:
-            Path(name).unlink(missing_ok=True)
         new = {(a.name, a.version): msgspec.to_builtins(fresh.results[a.name]) for a in missing}
         new[(LAYER_META, LAYER_META_VERSION)] = msgspec.to_builtins(_meta(fresh))
         await cache.store(source.diff_id, new)
@@ -169,29 +152,23 @@ async def inventory_image(layers: Sequence[LayerSource], analysers: Sequence[Ana
     return out
 
 
-class DirectoryLayerCache:
+class DirectoryLayerCache(DirectoryResultCache):
     """A ``LayerCache`` in a directory: one JSON file per (diff_id, analyser, version)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def _path(self, diff_id: str, name: str, version: int) -> Path:
-        return self.root / diff_id.replace(":", "_") / f"{name}@{version}.json"
-
     async def load(self, diff_id: str, keys: Sequence[tuple[str, int]]) -> dict[str, object]:
+        """The readable cached results among ``keys`` for one layer, by analyser name."""
         out: dict[str, object] = {}
         for name, version in keys:
-            path = self._path(diff_id, name, version)
+            data = self.read(diff_id, name, version)
+            if data is None:
+                continue
             try:
-                out[name] = json.loads(path.read_bytes())
-            except (FileNotFoundError, ValueError):
+                out[name] = json.loads(data)
+            except ValueError:
                 continue
         return out
 
     async def store(self, diff_id: str, results: Mapping[tuple[str, int], object]) -> None:
+        """Cache results of one layer, keyed by (analyser name, version)."""
         for (name, version), value in results.items():
-            path = self._path(diff_id, name, version)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            part = path.with_suffix(f".part{os.getpid()}")
-            part.write_bytes(msgspec.json.encode(value))
-            os.replace(part, path)
+            self.write(diff_id, name, version, msgspec.json.encode(value))

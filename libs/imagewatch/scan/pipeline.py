@@ -28,7 +28,7 @@ from imagewatch.report import ScanResult
 from imagewatch.scan.errors import EXIT_FAILED, ScanError
 from imagewatch.scan.progress import Progress
 from imagewatch.scan.target import TargetImage
-from imagewatch.secrets import DirectorySecretCache, SecretLayerFailed, SecretLayerSource, ThreadScanners, scan_image
+from imagewatch.secrets import DirectorySecretCache, SecretLayerSource, ThreadScanners, scan_image
 from imagewatch.store.installation import fingerprint_key
 
 SCANNERS = ("vuln", "secret", "misconfig")
@@ -94,7 +94,7 @@ def _first(group: BaseExceptionGroup) -> BaseException:
     exc: BaseException = group
     while isinstance(exc, BaseExceptionGroup):
         exc = exc.exceptions[0]
-    if isinstance(exc, (LayerFailed, SecretLayerFailed)):
+    if isinstance(exc, LayerFailed):
         return ScanError(f"scan: {exc}", EXIT_FAILED)
     return exc
 

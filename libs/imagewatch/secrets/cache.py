@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Protocol
 
 import msgspec
 
+from imagewatch.runtime.layercache import DirectoryResultCache
 from imagewatch.secrets.layer import LayerSecrets
+
+_NAME = "secrets"
 
 
 class SecretLayerCache(Protocol):
@@ -28,31 +30,35 @@ class NoSecretCache:
     """A cache that keeps nothing: every layer is read."""
 
     async def load(self, diff_id: str, version: str) -> LayerSecrets | None:
+        """Always a miss."""
         return None
 
     async def store(self, diff_id: str, version: str, result: LayerSecrets) -> None:
+        """Keep nothing."""
         return None
 
 
-class DirectorySecretCache:
+def _file_name(name: str, version: str) -> str:
+    tag = hashlib.sha256(version.encode()).hexdigest()[:16]
+    return f"{name}-{tag}.json"
+
+
+class DirectorySecretCache(DirectoryResultCache):
     """A cache in a directory: one JSON file per (diff_id, version)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def _path(self, diff_id: str, version: str) -> Path:
-        tag = hashlib.sha256(version.encode()).hexdigest()[:16]
-        return self.root / diff_id.replace(":", "_") / f"secrets-{tag}.json"
+        super().__init__(root, _file_name)
 
     async def load(self, diff_id: str, version: str) -> LayerSecrets | None:
+        """The cached result, or None when missing or unreadable."""
+        data = self.read(diff_id, _NAME, version)
+        if data is None:
+            return None
         try:
-            return msgspec.json.decode(self._path(diff_id, version).read_bytes(), type=LayerSecrets)
-        except (FileNotFoundError, msgspec.DecodeError):
+            return msgspec.json.decode(data, type=LayerSecrets)
+        except msgspec.DecodeError:
             return None
 
     async def store(self, diff_id: str, version: str, result: LayerSecrets) -> None:
-        path = self._path(diff_id, version)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_suffix(f".part{os.getpid()}")
-        part.write_bytes(msgspec.json.encode(result))
-        os.replace(part, path)
+        """Cache a result (idempotent), replacing the file atomically."""
+        self.write(diff_id, _NAME, version, msgspec.json.encode(result))

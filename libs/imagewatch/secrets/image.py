@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,9 @@ from imagewatch.secrets.cache import NoSecretCache, SecretLayerCache
 from imagewatch.secrets.layer import BASE_ONLY_DROPPED, LayerSecrets, scan_layer
 from imagewatch.secrets.removal import Removals
 from imagewatch.secrets.scanners import ThreadScanners
-from imagewatch.errors import ImagewatchError
+from imagewatch.runtime.layerblob import Fetch, LayerFailed, fetched_blob
 
-Fetch = Callable[[Path], Awaitable[None]]
+SecretLayerFailed = LayerFailed
 
 
 @dataclass(frozen=True)
@@ -46,15 +44,6 @@ class ImageSecrets:
     uncompressed_bytes: int = 0
 
 
-class SecretLayerFailed(ImagewatchError):
-    """A layer was refused or unreadable; the message starts with ``layers:``, ``reason`` is a word."""
-
-    def __init__(self, diff_id: str, error: LayerError) -> None:
-        super().__init__(f"{error} (layer {diff_id})")
-        self.diff_id = diff_id
-        self.reason = getattr(error, "reason", "unreadable")
-
-
 def _scan_in_thread(blob: Path, media_type: str, scanners: ThreadScanners, limits: LayerLimits) -> LayerSecrets:
     return scan_layer(blob, media_type, scanners.get(), limits)
 
@@ -67,15 +56,10 @@ async def _read_layer(source: SecretLayerSource, scanners: ThreadScanners, limit
             return await asyncio.to_thread(_scan_in_thread, source.path, ref.media_type, scanners, limits)
         if source.fetch is None:
             raise ValueError(f"secretscan: layer {ref.diff_id} has neither a path nor a fetch")
-        fd, name = tempfile.mkstemp(prefix="iw-secrets-", dir=tmp_dir)
-        os.close(fd)
-        try:
-            await source.fetch(Path(name))
-            return await asyncio.to_thread(_scan_in_thread, Path(name), ref.media_type, scanners, limits)
-        finally:
-            Path(name).unlink(missing_ok=True)
+        async with fetched_blob(source.fetch, tmp_dir, "iw-secrets-") as blob:
+            return await asyncio.to_thread(_scan_in_thread, blob, ref.media_type, scanners, limits)
     except LayerError as exc:
-        raise SecretLayerFailed(ref.diff_id, exc) from exc
+        raise LayerFailed(ref.diff_id, exc) from exc
 
 
 async def layer_results(layers: Sequence[SecretLayerSource], scanners: ThreadScanners,
@@ -117,7 +101,7 @@ async def scan_image(layers: Sequence[SecretLayerSource], config: Mapping[str, A
                      limits: LayerLimits = LayerLimits(), tmp_dir: Path | None = None) -> ImageSecrets:
     """Scan an image's layers (bottom to top) and its config blob (parsed JSON, or None to skip).
 
-    Raises ``SecretLayerFailed`` when a layer is refused or unreadable; errors
+    Raises ``LayerFailed`` (alias ``SecretLayerFailed``) when a layer is refused or unreadable; errors
     of ``fetch`` (blob missing ...) pass through.
     """
     results, read = await layer_results(layers, scanners, cache or NoSecretCache(), limits, tmp_dir)
