@@ -29,7 +29,7 @@ async def image_secrets(request: web.Request) -> web.Response:
         raise pagination.bad_request("kind: give one of secret, misconfiguration")
     severity = pagination.severity_param(request)
     async with request.app[CTX].pool.acquire() as conn:
-        if not await conn.fetchval("SELECT 1 FROM images WHERE digest = $1", digest):
+        if not await image_store.image_exists(conn, digest):
             return web.json_response({"error": "image not found"}, status=404)
         stage = (await image_store.stages_of(conn, digest))["secrets"]
         found = await store.image_secrets(conn, digest, kind=kinds[0] if kinds else None, severity=severity)

@@ -9,6 +9,7 @@ from aiohttp import web
 from imagewatch.matcher.matching import severity_counts
 from imagewatch.models import SEVERITY_ORDER, Finding
 from imagewatch.store import findings as store
+from imagewatch.store import images as image_store
 
 from imagewatch_services.api.keys import CTX
 
@@ -65,7 +66,7 @@ async def image_vulnerabilities(request: web.Request) -> web.Response:
     limit = _int(request, "limit", 100, 1, 1000)
     offset = _int(request, "cursor", 0, 0, 10**9) if request.query.get("cursor") else 0
     async with request.app[CTX].pool.acquire() as conn:
-        if await conn.fetchval("SELECT 1 FROM images WHERE digest = $1", digest) is None:
+        if not await image_store.image_exists(conn, digest):
             return web.json_response({"error": "image not found"}, status=404)
         everything = await store.image_findings(conn, digest)
         matched = await store.image_findings(conn, digest, severity=severity, fixable=fixable)

@@ -164,10 +164,10 @@ def _short(fingerprint: str, width: int = 48) -> str:
 
 
 async def _status(args: argparse.Namespace, config: Config, pool: Any) -> int:
-    from imagewatch.store.advisories import source_status
+    from imagewatch.store.advisories import live_advisory_count, source_status
 
     rows = await source_status(pool)
-    live = await pool.fetchval("SELECT count(*) FROM advisories WHERE withdrawn = ''")
+    live = await live_advisory_count(pool)
     if not rows:
         print("no advisory source synced or imported yet: run `imagewatch db sync` or `imagewatch db import PATH...`")
         return 0

@@ -184,11 +184,13 @@ class EmbeddedPostgres:
         return self
 
     def _ensure_database(self) -> None:
+        from imagewatch.store.db import create_database_sql, database_exists_sql
+
         psql = [_pg_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tAq"]
-        out = subprocess.run(psql + ["-c", f"SELECT 1 FROM pg_database WHERE datname='{self.database}'"],
+        out = subprocess.run(psql + ["-c", database_exists_sql(self.database)],
                              check=True, capture_output=True).stdout.strip()
         if out != b"1":
-            subprocess.run(psql + ["-c", f"CREATE DATABASE {self.database}"], check=True, capture_output=True)
+            subprocess.run(psql + ["-c", create_database_sql(self.database)], check=True, capture_output=True)
 
     def stop(self) -> None:
         if (self.pgdata / "postmaster.pid").exists():

@@ -23,7 +23,7 @@ from imagewatch.config import Config, data_dir
 from imagewatch.runtime.logs import configure, get_logger
 from imagewatch.runtime.metrics import Metrics
 from imagewatch.store import images
-from imagewatch.store.db import connect_pool
+from imagewatch.store.db import connect_pool, ping
 
 
 @dataclass
@@ -68,7 +68,7 @@ def health_routes(ctx: ServiceContext) -> list[web.RouteDef]:
         checks = {"nats": ctx.bus.nc.is_connected}
         try:
             async with ctx.pool.acquire(timeout=2) as conn:
-                await conn.fetchval("SELECT 1")
+                await ping(conn)
             checks["postgres"] = True
         except Exception:  # noqa: BLE001 - readiness reports, never raises
             checks["postgres"] = False

@@ -126,7 +126,9 @@ async def _pool(dsn: str) -> Any:
 
 async def has_advisories(pool: Any) -> bool:
     """Whether the advisory store holds at least one advisory."""
-    return bool(await pool.fetchval("SELECT EXISTS (SELECT 1 FROM advisories)"))
+    from imagewatch.store import advisories
+
+    return await advisories.has_advisories(pool)
 
 
 async def _scan(opts: ScanOptions) -> int:

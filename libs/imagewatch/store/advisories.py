@@ -263,3 +263,13 @@ async def source_status(conn: Any, source: str | None = None) -> list[SourceStat
             "SELECT name, fingerprint, last_sync, records FROM advisory_sources"
             " WHERE $1::text IS NULL OR name = $1 ORDER BY name", source)
     return [SourceStatus(**dict(r)) for r in rows]
+
+
+async def has_advisories(conn: Any) -> bool:
+    """Whether the advisory store holds at least one advisory (withdrawn ones count); pool or connection."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM advisories)"))
+
+
+async def live_advisory_count(conn: Any) -> int:
+    """How many stored advisories are not withdrawn; ``conn`` is a pool or a connection."""
+    return await conn.fetchval("SELECT count(*) FROM advisories WHERE withdrawn = ''")

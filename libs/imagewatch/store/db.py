@@ -58,3 +58,34 @@ async def apply_migrations(dsn: str) -> list[str]:
     finally:
         await conn.close()
     return applied
+
+
+async def ping(conn: asyncpg.Connection) -> None:
+    """A trivial round trip (``SELECT 1``); raises when the server does not answer."""
+    await conn.fetchval("SELECT 1")
+
+
+async def try_advisory_lock(conn: asyncpg.Connection, namespace: int, key: int) -> bool:
+    """Take the session-level advisory lock (``namespace``, ``key``) on ``conn`` if free; whether it was taken.
+
+    The lock belongs to ``conn``'s session: release it on the same connection.
+    """
+    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", namespace, key))
+
+
+async def advisory_unlock(conn: asyncpg.Connection, namespace: int, key: int) -> None:
+    """Release the session-level advisory lock (``namespace``, ``key``) held by ``conn``."""
+    await conn.execute("SELECT pg_advisory_unlock($1, $2)", namespace, key)
+
+
+def database_exists_sql(name: str) -> str:
+    """SQL (for ``psql -tAq -c``) printing ``1`` when database ``name`` exists, nothing otherwise.
+
+    ``name`` is inlined, not quoted: give a trusted identifier.
+    """
+    return f"SELECT 1 FROM pg_database WHERE datname='{name}'"
+
+
+def create_database_sql(name: str) -> str:
+    """SQL (for ``psql -c``) creating database ``name``; ``name`` is inlined, give a trusted identifier."""
+    return f"CREATE DATABASE {name}"

@@ -59,6 +59,11 @@ async def record_image(
             )
 
 
+async def image_exists(conn: asyncpg.Connection, digest: str) -> bool:
+    """Whether ``digest`` is a known (recorded) platform image."""
+    return await conn.fetchval("SELECT 1 FROM images WHERE digest = $1", digest) is not None
+
+
 async def set_stage(conn: asyncpg.Connection, digest: str, stage: str, state: str,
                     reason: str | None = None) -> None:
     """Move an image's stage to ``state``; ``running`` stamps the start, done/failed the end."""

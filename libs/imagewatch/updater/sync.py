@@ -26,6 +26,7 @@ from imagewatch.advisories.sources.catalog import default_sources
 from imagewatch.ecosystems.alpine.secdb import convert, is_secdb
 from imagewatch.messages import SUBJECT_VULNDB, PackageKey, VulnDBChanged
 from imagewatch.store.advisories import record_sync, source_status, upsert_advisories
+from imagewatch.store.db import advisory_unlock, try_advisory_lock
 from imagewatch.versions import base_ecosystem
 
 LOCK_NAMESPACE = 0x69777570  # "iwup"
@@ -138,14 +139,14 @@ async def run_sources(pool: Any, sources: Iterable[Source], session: Any, bus: A
     async with pool.acquire() as lock_conn:
         for source in sources:
             key = _lock_key(source.name)
-            if not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", LOCK_NAMESPACE, key):
+            if not await try_advisory_lock(lock_conn, LOCK_NAMESPACE, key):
                 results.append(SyncResult(source=source.name, state="skipped",
                                           error=f"{source.name}: another updater is running it"))
                 continue
             try:
                 results.append(await run_source(pool, source, session, bus))
             finally:
-                await lock_conn.execute("SELECT pg_advisory_unlock($1, $2)", LOCK_NAMESPACE, key)
+                await advisory_unlock(lock_conn, LOCK_NAMESPACE, key)
     return results
 
 
