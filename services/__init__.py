@@ -1,3 +1,5 @@
 """Thin service shells: configure → connect → consume → call the library → publish → ack."""
 
-SERVICES = ("api", "fetcher", "inventory", "secrets", "matcher", "notifier", "updater")
+from imagewatch.cli.services import SERVICES
+
+__all__ = ["SERVICES"]

@@ -129,9 +129,11 @@ class UpdaterConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class NotifierConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The notifier service: channels and routes (see docs/notifications.md), and delivery.
 
-    ``channels`` and ``routes`` stay raw here and are validated by
-    ``imagewatch.notify.routing.load_config`` when the notifier starts (channel
-    URLs are secrets). A message is tried at most ``max_attempts`` times;
+    This is the one definition of the notifier's configuration (the TOML keys
+    and defaults). ``channels`` and ``routes`` stay raw here and are validated
+    into ``imagewatch.notify.rules.Rules`` by
+    ``imagewatch.notify.settings.load_settings`` when the notifier starts
+    (channel URLs are secrets). A message is tried at most ``max_attempts`` times;
     retries wait a full-jitter backoff from ``retry_base`` seconds up to
     ``retry_cap`` (or what a ``429`` asked). The dispatcher looks for due
     messages every ``poll_interval`` seconds and at once after new ones.

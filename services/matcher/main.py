@@ -15,7 +15,8 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
     """One worker per subject: new inventories, and advisory changes."""
     concurrency = ctx.config.matcher.concurrency
     return [
-        Worker(ctx.bus, STAGE, SUBJECT_INVENTORY, InventoryReady, push_handler(ctx), concurrency, ctx.metrics),
+        Worker(ctx.bus, STAGE, SUBJECT_INVENTORY, InventoryReady, push_handler(ctx), concurrency, ctx.metrics,
+               on_dead=ctx.fail_stage),
         Worker(ctx.bus, STAGE, SUBJECT_VULNDB, VulnDBChanged, vulndb_handler(ctx), 1, ctx.metrics),
     ]
 

@@ -30,8 +30,10 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
     ctx.background.append(asyncio.create_task(dispatcher.run()))
     handler = EventHandler(ctx.pool, settings, dispatcher.wake)
     return [
-        Worker(ctx.bus, STAGE, SUBJECT_FINDINGS, FindingsReady, handler.findings, metrics=ctx.metrics),
-        Worker(ctx.bus, STAGE, SUBJECT_SECRETS, SecretsReady, handler.secrets, metrics=ctx.metrics),
+        Worker(ctx.bus, STAGE, SUBJECT_FINDINGS, FindingsReady, handler.findings, metrics=ctx.metrics,
+               on_dead=ctx.fail_stage),
+        Worker(ctx.bus, STAGE, SUBJECT_SECRETS, SecretsReady, handler.secrets, metrics=ctx.metrics,
+               on_dead=ctx.fail_stage),
     ]
 
 

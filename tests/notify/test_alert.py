@@ -77,7 +77,7 @@ def test_with_items_recomputes_counts():
 def test_alert_and_request_round_trip_as_json():
     from imagewatch.notify.channels.catalog import channel_for
     from imagewatch.notify.outbound import OutboundRequest
-    from imagewatch.notify.routing import ChannelConfig
+    from imagewatch.notify.rules import ChannelConfig
     from imagewatch.notify.secret import Secret
 
     alert = sample_alert()

@@ -13,7 +13,7 @@ from imagewatch.notify.alert import Alert, AlertFinding
 from imagewatch.notify.channels import discord, googlechat, slack
 from imagewatch.notify.channels.catalog import CHANNEL_KINDS, CatalogError, channel_for, check_unique
 from imagewatch.notify.delivery import deliver
-from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.rules import ChannelConfig
 from imagewatch.notify.secret import Secret
 from imagewatch.notify.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
 

@@ -10,7 +10,7 @@ import pytest
 from imagewatch.notify.channels.catalog import channel_for
 from imagewatch.notify.delivery import backoff, deliver, next_delay, parse_retry_after, redact_url
 from imagewatch.notify.outbound import OutboundRequest
-from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.rules import ChannelConfig
 from imagewatch.notify.secret import Secret
 
 from .conftest import sample_alert

@@ -9,8 +9,10 @@ import msgspec
 import pytest
 
 from imagewatch.notify.alert import ImageRef
-from imagewatch.notify.routing import RouteConfig, load_config, route
+from imagewatch.notify.routing import route
+from imagewatch.notify.rules import RouteConfig
 from imagewatch.notify.secret import Secret, secret_enc_hook
+from imagewatch.notify.settings import load_rules as load_config
 
 from .conftest import DATA, sample_alert
 

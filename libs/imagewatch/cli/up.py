@@ -18,9 +18,8 @@ from pathlib import Path
 
 from imagewatch.config import data_dir, load_config, webhook_token
 from imagewatch.cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open
+from imagewatch.cli.services import SERVICES
 from imagewatch.store.db import apply_migrations
-
-SERVICES = ("api", "fetcher", "inventory", "secrets", "matcher", "notifier", "updater")
 
 
 def _available_services() -> list[str]:
@@ -132,4 +131,4 @@ def embedded_root(data: str | None) -> Path:
     return Path(data or os.environ.get("IMAGEWATCH_DATA_DIR") or ".imagewatch").resolve()
 
 
-__all__ = ["run_up", "embedded_root", "EmbeddedPostgres"]
+__all__ = ["SERVICES", "run_up", "embedded_root", "EmbeddedPostgres"]

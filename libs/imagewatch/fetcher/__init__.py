@@ -1,1 +1,1 @@
-"""fetcher."""
+"""fetcher: resolve and fetch images (``fetch``) and the fetcher stage (``stage``)."""

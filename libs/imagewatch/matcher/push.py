@@ -1,6 +1,8 @@
 """``iw.inventory`` → match the image, store findings and the tag's new/fixed → ``iw.findings``.
 
-Redelivery repeats the same result: findings are replaced wholesale, new and
+A failure leaves the stage ``running`` while redelivery is possible; the
+worker's ``on_dead`` hook marks it ``failed`` with the error once the message
+is dead-lettered. Redelivery repeats the same result: findings are replaced wholesale, new and
 fixed are computed against the previous image of the tag (not against what
 this image had), and the message id makes a repeated publish a duplicate.
 """
@@ -27,21 +29,17 @@ def push_handler(ctx: ServiceContext):
     async def handle(msg: InventoryReady, _: Delivery) -> None:
         digest = msg.image_digest
         async with ctx.pool.acquire() as conn:
-            if await conn.fetchval("SELECT 1 FROM images WHERE digest = $1", digest) is None:
+            if not await images_store.image_exists(conn, digest):
                 raise Permanent(f"matcher: unknown image {digest}")
             await images_store.set_stage(conn, digest, STAGE, "running")
-            try:
-                async with conn.transaction():
-                    await findings_store.lock_image(conn, digest)
-                    packages = await packages_store.image_packages(conn, digest)
-                    os = await packages_store.image_os(conn, digest)
-                    findings = await match_packages(conn, packages, os)
-                    await findings_store.replace_findings(conn, digest, findings)
-                    new, fixed = await _tag_delta(conn, msg, findings)
-                    await images_store.set_stage(conn, digest, STAGE, "done")
-            except Exception as exc:
-                await images_store.set_stage(conn, digest, STAGE, "failed", str(exc)[:500])
-                raise
+            async with conn.transaction():
+                await findings_store.lock_image(conn, digest)
+                packages = await packages_store.image_packages(conn, digest)
+                os = await packages_store.image_os(conn, digest)
+                findings = await match_packages(conn, packages, os)
+                await findings_store.replace_findings(conn, digest, findings)
+                new, fixed = await _tag_delta(conn, msg, findings)
+                await images_store.set_stage(conn, digest, STAGE, "done")
         await ctx.bus.publish(SUBJECT_FINDINGS, FindingsReady(
             image_digest=digest, registry=msg.registry, repository=msg.repository, tag=msg.tag,
             reason="push", counts=severity_counts(findings), new=new, fixed=fixed,

@@ -17,17 +17,9 @@ import msgspec
 from imagewatch.notify.alert import Alert, idempotency_key
 from imagewatch.notify.channels.base import Channel
 from imagewatch.notify.norepeat import fresh, merge_state
-from imagewatch.notify.outbound import OutboundRequest
-from imagewatch.notify.routing import RouteConfig, route
-
-
-class OutboxEntry(msgspec.Struct, kw_only=True, frozen=True):
-    """One rendered request for one configured channel (named, never its URL)."""
-
-    channel: str
-    kind: str
-    part: int = 0
-    request: OutboundRequest
+from imagewatch.notify.outbound import OutboxEntry
+from imagewatch.notify.routing import route
+from imagewatch.notify.rules import RouteConfig
 
 
 class Decision(msgspec.Struct, kw_only=True, frozen=True):
@@ -42,6 +34,7 @@ class Decision(msgspec.Struct, kw_only=True, frozen=True):
 
     @property
     def sends(self) -> bool:
+        """Whether the event queues at least one message."""
         return bool(self.entries)
 
 

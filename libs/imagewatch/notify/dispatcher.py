@@ -21,7 +21,7 @@ from imagewatch.runtime.logs import get_logger
 from imagewatch.store import outbox
 from imagewatch.notify.delivery import DeliveryResult, deliver, next_delay
 from imagewatch.notify.outbound import OutboundRequest
-from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.rules import ChannelConfig
 
 log = get_logger("notifier.dispatcher")
 

@@ -67,11 +67,7 @@ class EventHandler:
             ref = ImageRef(registry=registry, repository=repository, tag=tag, digest=digest,
                            platform=image["platform"])
             await images_store.set_stage(conn, digest, STAGE, "running")
-            try:
-                queued = await self._decide(conn, ref, reason, new, advisories)
-            except Exception as exc:
-                await images_store.set_stage(conn, digest, STAGE, "failed", str(exc)[:500])
-                raise
+            queued = await self._decide(conn, ref, reason, new, advisories)
         if queued:
             self.on_queued()
 

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from imagewatch.notify.compose import OutboxEntry
+from imagewatch.notify.outbound import OutboxEntry
 from imagewatch.notify.signing import SIGNATURE_HEADER
 
 STATES = ("pending", "sent", "failed")

@@ -8,8 +8,8 @@ from imagewatch.config import ConfigError, load_config
 from imagewatch.notify.alert import ImageRef, build_alert
 from imagewatch.notify.channels.catalog import channels_for
 from imagewatch.notify.compose import decide
-from imagewatch.notify.routing import load_config as load_notify
 from imagewatch.notify.settings import api_base, load_settings
+from imagewatch.notify.settings import load_rules as load_notify
 
 from .conftest import TOKEN, leaked, vuln
 

@@ -14,7 +14,7 @@ import msgspec
 
 from imagewatch.notify.alert import Alert
 from imagewatch.notify.outbound import OutboundRequest
-from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.rules import ChannelConfig
 from imagewatch.notify.channels import wording as w
 
 _ENCODER = msgspec.json.Encoder()

@@ -7,7 +7,7 @@ a duplicate ``kind`` raises ``CatalogError``.
 from __future__ import annotations
 
 from imagewatch.notify.channels.base import Channel
-from imagewatch.notify.routing import ChannelConfig, NotifierConfig
+from imagewatch.notify.rules import ChannelConfig, Rules
 from imagewatch.notify.channels.discord import DiscordChannel
 from imagewatch.notify.channels.googlechat import GoogleChatChannel
 from imagewatch.notify.channels.mattermost import MattermostChannel
@@ -47,6 +47,6 @@ def channel_for(config: ChannelConfig) -> Channel:
     return cls.from_config(config)
 
 
-def channels_for(config: NotifierConfig) -> dict[str, Channel]:
+def channels_for(config: Rules) -> dict[str, Channel]:
     """A renderer per configured channel name."""
     return {c.name: channel_for(c) for c in config.channels}

@@ -19,7 +19,7 @@ import msgspec
 
 from imagewatch.notify.alert import Alert
 from imagewatch.notify.outbound import OutboundRequest
-from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.rules import ChannelConfig
 from imagewatch.notify.channels import wording as w
 from imagewatch.notify.channels.base import json_message
 from imagewatch.notify.channels.fitting import Shown, fit_alert, more_text, truncate

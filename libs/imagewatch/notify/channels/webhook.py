@@ -20,7 +20,7 @@ import msgspec
 
 from imagewatch.notify.alert import Alert
 from imagewatch.notify.outbound import OutboundRequest
-from imagewatch.notify.routing import ChannelConfig
+from imagewatch.notify.rules import ChannelConfig
 from imagewatch.notify.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 from imagewatch.notify.channels import wording as w
 from imagewatch.notify.channels.fitting import Shown, fit, take, total_items
