@@ -3,23 +3,29 @@
 ::
 
     ImagewatchError
-    ├── ConfigError                     config: bad file, key or value
-    ├── runtime.errors.HandlerError     steer a message's delivery
-    │   ├── Retry                       transient: redeliver after a delay
-    │   └── Permanent                   dead-letter at once
-    ├── oci.errors.RegistryError        the OCI distribution client (drawn in oci/errors.py)
-    ├── layers.errors.LayerError        a layer that cannot be read (LayerRefused: over a limit)
-    ├── ecosystems.catalog.CatalogError / UnknownEcosystem
-    ├── ecosystems.rpm.rpmdb.RpmDbError, ecosystems.java.archive errors …  analyser input
+    ├── config.ConfigError                       a bad file, key or value
+    ├── runtime.errors.HandlerError              steer a message's delivery
+    │   ├── Retry                                transient: redeliver after a delay
+    │   └── Permanent                            dead-letter at once
+    ├── runtime.blobstore.BlobError              BlobMissing (retry), BlobCorrupt
+    ├── runtime.layerblob.LayerFailed            a layer of an image could not be analysed
+    ├── oci.errors.RegistryError                 the distribution client (tree in oci/errors.py)
+    ├── oci.local.LocalImageError                an OCI layout or docker-archive we cannot read
+    ├── layers.errors.LayerError                 a layer that cannot be read; LayerRefused: over a limit
+    ├── ecosystems.catalog.CatalogError          the catalog is inconsistent
+    ├── ecosystems.catalog.UnknownEcosystem      no version scheme for an ecosystem
+    ├── ecosystems.go.elf.ElfError, go.buildinfo.BuildInfoError, rpm.rpmdb.RpmDbError
     ├── versions.base.InvalidVersion
-    ├── advisories.model.AdvisoryError, advisories.sources.base.SourceError
-    ├── inventory.image.LayerFailed     a layer of an image could not be analysed
-    ├── secrets.detect.rule.RuleError, secrets.misconfig.CatalogError
-    ├── notify …                        channel and routing errors
-    ├── report …                        ignore files, VEX, formats
-    ├── webhooks.base.WebhookError      a registry notification we cannot read
-    ├── store …                         migrations
-    └── scan.errors.ScanError           the one-shot command (exit codes 2 and 3)
+    ├── advisories.model.AdvisoryError           a record we cannot read
+    ├── advisories.sources.base.SourceError      a feed that failed; Unchanged: nothing new
+    ├── secrets.detect.rule.RuleError, secrets.detect.engines.base.PrefilterError
+    ├── secrets.misconfig.CatalogError           duplicate check ids
+    ├── notify.channels.catalog.CatalogError, notify.signing.SignatureError
+    ├── report.base.ReportError, report.ignorefile.IgnoreFileError, report.vex.VexError
+    ├── webhooks.base.WebhookError               a registry notification we cannot read
+    ├── admission.policy.AdmissionError          a review we cannot judge
+    ├── cli.embedded.EmbeddedError               an embedded server that would not start
+    └── scan.errors.ScanError                    the one-shot command (exit codes 2 and 3)
 
 Each error also keeps the built-in base that callers caught before
 (``ValueError``, ``LookupError``), so ``except ValueError`` still works;
