@@ -132,13 +132,20 @@ class PackageKey(msgspec.Struct, kw_only=True, array_like=False):
 
 
 class VulnDBChanged(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Advisories changed for these packages: re-match images that have them."""
+    """Advisories changed for these packages: re-match images that have them.
+
+    ``rated`` lists CVE ids whose CVSS rating (CVE record, NVD) changed: images
+    with findings under them are re-rated. ``exploited`` lists CVE ids newly
+    listed in CISA KEV: images with findings under them get an alert.
+    """
 
     v: int = 1
     update_id: str
     source: str
     changed: list[PackageKey] = []
     advisories: list[str] = []
+    rated: list[str] = []
+    exploited: list[str] = []
 
 
 class DeadLetter(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -59,6 +59,11 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     ``ids`` holds the advisory id first, then every alias (CVE ids included), so
     one vulnerability known under several ids is one finding.
+    ``severity_source`` says where the severity came from, as ``kind:where``:
+    ``distro:<record>`` (the distribution's own rating), ``advisory:<record>``
+    (the matched record's CVSS or rating), ``alias:<record>`` (another record
+    of the same vulnerability), ``cve:<provider>:<CVE>`` (CNA or ADP metrics of
+    the CVE record), ``nvd:<CVE>``; empty while ``unknown``.
     """
 
     advisory_id: str
@@ -73,6 +78,7 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     summary: str = ""
     layer: str = ""
     path: str = ""
+    severity_source: str = ""
 
     @property
     def fixable(self) -> bool:

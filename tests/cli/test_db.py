@@ -92,3 +92,21 @@ async def _vulndb(url: str) -> list[VulnDBChanged]:
         return await tap.wait(lambda m: True, what="iw.vulndb")
     finally:
         await tap.close()
+
+
+def test_import_beside_a_running_up_reaches_its_embedded_nats(db_env, capsys, tmp_path):
+    from imagewatch.cli.embedded import EmbeddedNats
+
+    nats = EmbeddedNats(tmp_path / "data" / "nats").start()  # what `imagewatch up` starts on this data dir
+    try:
+        assert main(["db", "import", str(URLLIB3)]) == 0
+        assert f"published iw.vulndb on {nats.url}" in capsys.readouterr().out
+        [msg] = asyncio.run(_vulndb(nats.url))
+        assert msg.source == "osv:PyPI"
+    finally:
+        nats.stop()
+    assert not (tmp_path / "data" / "nats" / "url").exists()
+    (tmp_path / "x.json").write_text(json.dumps({"id": "PYSEC-TEST-2", "modified": "2030-01-01T00:00:00Z",
+                                                  "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}}]}))
+    assert main(["db", "import", str(tmp_path / "x.json")]) == 0
+    assert "no `imagewatch up` running on" in capsys.readouterr().out

@@ -1,10 +1,19 @@
-"""Severity borrowed from another record of the same vulnerability.
+"""Severity borrowed from another record of the same vulnerability, by precedence.
 
-PYSEC, Alpine secdb, Debian DSA/DLA and many distro OSV records carry no
-severity; a GHSA, Ubuntu, Go or RustSec record naming the same CVE often does.
-Records name each other through ``id`` and ``aliases``, so the store keeps each
-known severity under every id of its record (``severity_rows``) and a finding
-rated ``unknown`` takes the best one found under any of its ids (``fill_unknown``).
+A finding's severity comes, first found wins, from:
+
+1. the distribution's own rating of its package (Debian tracker urgency,
+   Ubuntu priority, Red Hat severity: the matched record, ``distro:``);
+2. the matched advisory's own CVSS or rating (GHSA, OSV ``severity``: ``advisory:``);
+3. another advisory naming the same vulnerability (``alias:``): PYSEC, Alpine
+   secdb and DSA records carry none, the GHSA or Ubuntu record of the same CVE
+   often does. The store keeps each known severity under every id of its
+   record (``severity_rows``); ``fill_unknown`` takes the best one;
+4. the CVE's own CVSS: the CNA's metrics in the CVE JSON 5 record, then an
+   ADP's (CISA "vulnrichment"), then NVD's (``fill_from_cve``).
+
+Each step records itself in ``Finding.severity_source``, so a rating is never
+anonymous and an ``unknown`` one means no imported record rates it.
 """
 
 from __future__ import annotations
@@ -68,6 +77,45 @@ def fill_unknown(findings: list[Finding], known: Mapping[str, list[Known]]) -> l
             if not names.isdisjoint(ids):
                 best = best_known(k for i in ids for k in known.get(i, ()))
                 if best is not None:
-                    f = msgspec.structs.replace(f, severity=best[2], score=best[1])
+                    f = msgspec.structs.replace(f, severity=best[2], score=best[1],
+                                                severity_source=f"alias:{best[0]}")
+        out.append(f)
+    return out
+
+
+# (provider, score or None, rating) of one CVSS rating of a CVE: provider is
+# ``cna:<short name>``, ``adp:<short name>`` or ``nvd``.
+Rating = tuple[str, float | None, str]
+
+
+def _provider_rank(provider: str) -> int:
+    return 0 if provider.startswith("cna:") else 1 if provider.startswith("adp:") else 2
+
+
+def best_rating(ratings: Iterable[Rating]) -> Rating | None:
+    """The CVE rating to use: the CNA's, else an ADP's, else NVD's; the highest score within one kind."""
+    usable = [r for r in ratings if r[2] != "unknown"]
+    if not usable:
+        return None
+    return min(usable, key=lambda r: (_provider_rank(r[0]), -(r[1] or 0.0), r[0]))
+
+
+def fill_from_cve(findings: list[Finding], ratings: Mapping[str, list[Rating]]) -> list[Finding]:
+    """``findings`` with each ``unknown`` one rated by the CVSS of its CVE record (or NVD) when one exists.
+
+    ``ratings`` maps a CVE id to its ratings. ``severity_source`` becomes
+    ``cve:<provider>:<CVE>`` or ``nvd:<CVE>``.
+    """
+    if not ratings:
+        return findings
+    out = []
+    for f in findings:
+        if f.severity == "unknown":
+            found = [(cve, r) for cve in (f.ids or [f.advisory_id]) for r in ratings.get(cve, ())]
+            best = best_rating(r for _cve, r in found)
+            if best is not None:
+                cve = next(c for c, r in found if r == best)
+                where = f"nvd:{cve}" if best[0] == "nvd" else f"cve:{best[0]}:{cve}"
+                f = msgspec.structs.replace(f, severity=best[2], score=best[1], severity_source=where)
         out.append(f)
     return out

@@ -103,7 +103,7 @@ class CompiledAdvisory:
         self.base: dict[tuple[str, str], list[int]] = {}
         self._entries: dict[int, CompiledEntry] = {}
         self._found: dict[tuple[frozenset[str], bool, str], list[CompiledEntry]] = {}
-        self.severity: dict[int, tuple[float | None, str]] = {}
+        self.severity: dict[int, tuple[float | None, str, str]] = {}
         for i, entry in enumerate(advisory.affected):
             p = entry.package
             if p is not None:

@@ -1,9 +1,13 @@
-"""Offline import: advisories from files and directories, whatever their kind.
+"""Offline import: advisories and severity/exploitation data from files and directories, whatever their kind.
 
-Recognised: OSV JSON files (one advisory, or a list of them), OSV YAML files,
-OSV zip exports, and Alpine secdb JSON files (merged across all the files given,
-so one CVE fixed on several branches is one advisory). Directories are walked
-recursively; JSON files that are neither OSV nor secdb are skipped.
+Recognised by content: OSV JSON files (one advisory, or a list of them; GHSA
+files are OSV), OSV YAML files, OSV zip exports, Alpine secdb JSON files
+(merged across all the files given, so one CVE fixed on several branches is
+one advisory), the Debian security tracker JSON (converted to OSV records),
+CVE JSON 5 records (cvelistV5, CISA vulnrichment) and NVD API 2.0 answers
+(``CveRecordFile``: CVSS ratings), the CISA KEV catalog (``KevCatalog``) and
+EPSS CSV files, plain or gzip (``EpssFile``). Directories are walked
+recursively; files of no known kind are skipped.
 """
 
 from __future__ import annotations
@@ -11,13 +15,20 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import yaml
 
+from imagewatch.advisories.cverecord import CveRecordFile, ratings_of
 from imagewatch.advisories.model import Advisory, AdvisoryError, decode_json, from_dict
 from imagewatch.ecosystems.alpine.secdb import convert, is_secdb
+from imagewatch.ecosystems.debian import tracker
 from imagewatch.advisories.sources.osv import iter_zip
+from imagewatch.signals.epss import EpssFile, is_epss, parse_epss
+from imagewatch.signals.kev import KevCatalog, is_kev, parse_kev
+
+Record = Advisory | CveRecordFile | KevCatalog | EpssFile
+"""One item of an import: an advisory, the CVE ratings of one file, a KEV catalog, or EPSS scores."""
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -32,11 +43,34 @@ def _files(path: Path) -> Iterator[Path]:
             yield Path(root) / name
 
 
-def _from_json(data: bytes, origin: str, secdb: list[dict[str, Any]]) -> Iterator[Advisory]:
+def _other_json(data: bytes) -> Any:
+    """The parsed document when its head says it is one of the non-OSV kinds, else None."""
+    head = data[:65536]
+    if any(m in head for m in (b'"CVE_RECORD"', b'"NVD_CVE"', b'"catalogVersion"', b'"releases"')):
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None
+    return None
+
+
+def _from_json(data: bytes, origin: str, secdb: list[dict[str, Any]]) -> Iterator[Record]:
     if b'"distroversion"' in data[:4096] or b'"packages"' in data[:4096]:
         doc = json.loads(data)
         if is_secdb(doc):
             secdb.append(doc)
+            return
+    doc = _other_json(data)
+    if doc is not None:
+        ratings = ratings_of(doc)
+        if ratings is not None:
+            yield from ratings
+            return
+        if is_kev(doc):
+            yield parse_kev(doc)
+            return
+        if tracker.is_tracker(doc):
+            yield from tracker.convert(doc)
             return
     try:
         yield decode_json(data, origin)
@@ -51,25 +85,39 @@ def _from_json(data: bytes, origin: str, secdb: list[dict[str, Any]]) -> Iterato
         raise AdvisoryError(f"advisories.load: {origin}: not a valid OSV record")
 
 
+def load_records(paths: Iterable[str | Path]) -> Iterator[Record]:
+    """Every record under each path (file or directory), detecting each file's kind.
+
+    Alpine secdb files are merged across all the paths. Raises AdvisoryError
+    for a file that claims to be OSV but does not validate, FileNotFoundError
+    for a missing path.
+    """
+    secdb: list[dict[str, Any]] = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise FileNotFoundError(f"advisories.load: no such path: {path}")
+        for f in _files(path):
+            suffix = f.suffix.lower()
+            if suffix == ".zip":
+                yield from iter_zip(f, str(f))
+            elif suffix == ".json":
+                yield from _from_json(f.read_bytes(), str(f), secdb)
+            elif suffix in (".yaml", ".yml"):
+                doc = yaml.load(f.read_bytes(), Loader=_Loader)
+                if isinstance(doc, dict) and "id" in doc:
+                    yield from_dict(doc, str(f))
+            elif suffix in (".csv", ".gz") and is_epss(f):
+                yield parse_epss(f)
+    if secdb:
+        yield from convert(secdb)
+
+
 def load_path(path: str | Path) -> Iterator[Advisory]:
-    """Every advisory under ``path`` (file or directory), detecting each file's kind.
+    """Every advisory under ``path`` (file or directory); other kinds of record are skipped.
 
     Raises AdvisoryError for a file that claims to be OSV but does not validate,
     FileNotFoundError for a missing path.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"advisories.load: no such path: {path}")
-    secdb: list[dict[str, Any]] = []
-    for f in _files(path):
-        suffix = f.suffix.lower()
-        if suffix == ".zip":
-            yield from iter_zip(f, str(f))
-        elif suffix == ".json":
-            yield from _from_json(f.read_bytes(), str(f), secdb)
-        elif suffix in (".yaml", ".yml"):
-            doc = yaml.load(f.read_bytes(), Loader=_Loader)
-            if isinstance(doc, dict) and "id" in doc:
-                yield from_dict(doc, str(f))
-    if secdb:
-        yield from convert(secdb)
+    for record in load_records([path]):
+        if isinstance(record, Advisory):
+            yield record

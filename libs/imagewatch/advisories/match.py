@@ -22,7 +22,7 @@ from imagewatch.advisories.model import Advisory, Affected, Range
 from imagewatch.advisories.merge import merge_findings
 from imagewatch.advisories.names import normalise_name
 from imagewatch.ecosystems.catalog import ecosystem_and_release, os_ecosystem
-from imagewatch.advisories.severity import severity_of
+from imagewatch.advisories.severity import severity_of, source_kind
 
 
 def _evaluate(events: Events, v: Any) -> tuple[bool, str | None]:
@@ -150,10 +150,13 @@ def _summary(advisory: Advisory) -> str:
     return first[:200]
 
 
-def _severity(prepared: CompiledAdvisory, ce: CompiledEntry) -> tuple[float | None, str]:
+def _severity(prepared: CompiledAdvisory, ce: CompiledEntry) -> tuple[float | None, str, str]:
+    """(score, rating, severity source) of one entry, kept on the prepared advisory."""
     found = prepared.severity.get(ce.index)
     if found is None:
-        found = prepared.severity[ce.index] = severity_of(prepared.advisory, ce.entry)
+        score, rating = severity_of(prepared.advisory, ce.entry)
+        source = "" if rating == "unknown" else f"{source_kind(prepared.advisory, ce.entry)}:{prepared.advisory.id}"
+        found = prepared.severity[ce.index] = (score, rating, source)
     return found
 
 
@@ -183,10 +186,10 @@ def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory
                 fixes += [f for f in entry_fixes if f not in fixes]
         if first is None:
             continue
-        score, rating = _severity(prepared, first)
+        score, rating, rated_by = _severity(prepared, first)
         findings.append(Finding(
             advisory_id=adv.id, ids=adv.ids, package=pkg.name, version=pkg.version,
             ecosystem=pkg.ecosystem, purl=pkg.purl, fixed_versions=fixes, severity=rating,
-            score=score, summary=_summary(adv), layer=pkg.layer, path=pkg.path,
+            score=score, summary=_summary(adv), layer=pkg.layer, path=pkg.path, severity_source=rated_by,
         ))
     return merge_findings(findings, scheme)

@@ -63,4 +63,5 @@ def _combine(group: list[Finding], scheme: VersionScheme | None) -> Finding:
         advisory_id=head.advisory_id, ids=ids, package=head.package, version=head.version,
         ecosystem=head.ecosystem, purl=head.purl, fixed_versions=fixes, severity=worst.severity,
         score=max(scores) if scores else None, summary=head.summary, layer=head.layer, path=head.path,
+        severity_source=worst.severity_source,
     )

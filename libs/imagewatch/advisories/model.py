@@ -89,8 +89,12 @@ class Advisory(msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):
 
     @property
     def ids(self) -> list[str]:
-        """The advisory id first, then its aliases, without duplicates."""
-        return list(dict.fromkeys([self.id, *self.aliases]))
+        """The advisory id first, then its aliases and upstream ids, without duplicates.
+
+        Distribution records (``DEBIAN-CVE-…``, ``UBUNTU-CVE-…``) name the CVE
+        they track in ``upstream``; it is an alias for finding and rating them.
+        """
+        return list(dict.fromkeys([self.id, *self.aliases, *self.upstream]))
 
 
 _JSON_DECODER = msgspec.json.Decoder(Advisory)

@@ -11,6 +11,7 @@ from typing import Any
 from cvss import CVSS2, CVSS3, CVSS4
 
 from imagewatch.advisories.model import Advisory, Affected, SeverityScore
+from imagewatch.ecosystems.catalog import OS_ECOSYSTEMS, base_ecosystem
 
 # Publisher wordings (GHSA, Red Hat, Debian, Ubuntu ...) -> our ratings.
 _WORDS = {
@@ -61,9 +62,10 @@ def _from_scores(scores: list[SeverityScore] | None) -> tuple[float | None, str]
 def _from_specific(specific: dict[str, Any] | None) -> tuple[float | None, str] | None:
     if not specific:
         return None
-    value = specific.get("severity")
-    if isinstance(value, str) and value.strip().lower() in _WORDS:
-        return None, _WORDS[value.strip().lower()]
+    for key in ("severity", "urgency"):  # urgency: the Debian security tracker's rating
+        value = specific.get(key)
+        if isinstance(value, str) and value.strip().rstrip("*").lower() in _WORDS:
+            return None, _WORDS[value.strip().rstrip("*").lower()]
     cvss = specific.get("cvss")
     if isinstance(cvss, str) and cvss.startswith("CVSS:"):
         try:
@@ -92,3 +94,18 @@ def severity_of(advisory: Advisory, affected: Affected | None = None) -> tuple[f
         if found is not None:
             return found
     return None, "unknown"
+
+
+def source_kind(advisory: Advisory, affected: Affected | None = None) -> str:
+    """``distro`` when the record is a distribution's own (its entry names an OS ecosystem), else ``advisory``.
+
+    A distribution's rating of its package (Debian tracker urgency, Ubuntu
+    priority, Red Hat severity) comes first in the precedence of
+    ``imagewatch.advisories.borrowed``; an advisory's own CVSS second.
+    """
+    entries = [affected] if affected is not None else advisory.affected
+    for entry in entries:
+        if entry is not None and entry.package is not None \
+                and base_ecosystem(entry.package.ecosystem) in OS_ECOSYSTEMS:
+            return "distro"
+    return "advisory"

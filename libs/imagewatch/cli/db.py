@@ -5,9 +5,10 @@
     imagewatch db status           records, last sync and fingerprint per source
 
 The database is ``IMAGEWATCH_DATABASE_URL`` or the embedded one under the data
-directory. When a NATS URL is configured (``IMAGEWATCH_NATS_URL``) and
-reachable, import and sync publish ``iw.vulndb`` so running matchers re-match
-the images holding changed packages. Errors are one line on stderr and a
+directory. When a NATS URL is configured (``IMAGEWATCH_NATS_URL``), or an
+``imagewatch up`` on the same data directory runs its embedded NATS (its URL
+is in ``<data dir>/nats/url``), import and sync publish ``iw.vulndb`` so
+running matchers re-match the images holding changed packages. Errors are one line on stderr and a
 non-zero exit code, never a traceback.
 """
 
@@ -68,9 +69,17 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _bus(config: Config) -> tuple[Any, str]:
-    """A connected bus when NATS is configured and answers, and what to tell the user."""
+    """A connected bus when NATS is configured (or run by ``imagewatch up`` here) and answers, and what to tell the user."""
     if not (os.environ.get("IMAGEWATCH_NATS_URL") or config.bus.url != BusConfig().url):
-        return None, "NATS not configured (IMAGEWATCH_NATS_URL): advisories stored, no matcher notified"
+        from imagewatch.cli.embedded import running_nats_url
+
+        url = running_nats_url(data_dir(config))
+        if url is None:
+            return None, ("NATS not configured (IMAGEWATCH_NATS_URL) and no `imagewatch up` running on "
+                          f"{data_dir(config)}: advisories stored, no matcher notified")
+        import msgspec
+
+        config = msgspec.structs.replace(config, bus=msgspec.structs.replace(config.bus, url=url))
     from imagewatch.runtime.bus import Bus
 
     try:

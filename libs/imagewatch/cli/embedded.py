@@ -59,6 +59,24 @@ def nats_server_binary() -> str:
     return found
 
 
+URL_FILE = "url"
+
+
+def running_nats_url(data_dir: Path) -> str | None:
+    """The URL of the embedded NATS an ``imagewatch up`` on ``data_dir`` runs, when one answers there."""
+    path = Path(data_dir) / "nats" / URL_FILE
+    try:
+        url = path.read_text().strip()
+    except OSError:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "nats" or parts.hostname != "127.0.0.1" or not parts.port:
+        return None
+    return url if port_open(parts.port) else None
+
+
 class EmbeddedNats:
     """A nats-server with JetStream storing under ``root``."""
 
@@ -79,9 +97,13 @@ class EmbeddedNats:
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         _wait_port(self.port, self.proc, "nats-server")
+        tmp = self.root / "url.tmp"
+        tmp.write_text(self.url + "\n")
+        os.replace(tmp, self.root / URL_FILE)  # read by `imagewatch db` beside a running `imagewatch up`
         return self
 
     def stop(self) -> None:
+        (self.root / URL_FILE).unlink(missing_ok=True)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

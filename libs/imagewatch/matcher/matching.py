@@ -4,8 +4,8 @@ Shared by the matcher service and the one-shot ``imagewatch scan``: packages
 are grouped by the ecosystem they are looked up in (``Alpine:v3.19`` for OS
 packages of a known distribution, ``PyPI`` ...), so the store is asked once per
 ecosystem however many packages the image holds. Findings whose records carry
-no severity take one from another record of the same vulnerability
-(``advisories.borrowed``), in one more query.
+no severity take one from another record of the same vulnerability, then
+from the CVE record or NVD (``advisories.borrowed``), one query each.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from imagewatch.advisories import match_package, package_lookup
-from imagewatch.advisories.borrowed import fill_unknown
+from imagewatch.advisories.borrowed import fill_from_cve, fill_unknown
 from imagewatch.models import SEVERITY_ORDER, Finding, OSInfo, Package
 from imagewatch.store.advisories import advisories_for, known_severities
+from imagewatch.store.signals import cve_ratings
 from imagewatch.versions import base_ecosystem
 
 
@@ -25,7 +26,8 @@ async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) 
 
     ``conn`` is an asyncpg connection or pool holding the advisory store. A
     finding rated ``unknown`` gets the best severity stored under any of its
-    ids (highest CVSS score, else highest rating) when another record has one.
+    ids (highest CVSS score, else highest rating) when another record has one,
+    else its CVE's CVSS (CNA, ADP, NVD); ``severity_source`` says which.
     """
     groups: dict[str, dict[str, list[Package]]] = {}
     for pkg in packages:
@@ -40,6 +42,9 @@ async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) 
     unknown = {i for f in findings if f.severity == "unknown" for i in (f.ids or [f.advisory_id])}
     if unknown:
         findings = fill_unknown(findings, await known_severities(conn, unknown))
+    unknown = {i for f in findings if f.severity == "unknown" for i in (f.ids or [f.advisory_id])}
+    if unknown:
+        findings = fill_from_cve(findings, await cve_ratings(conn, unknown))
     return findings
 
 

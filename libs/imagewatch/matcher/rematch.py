@@ -15,7 +15,7 @@ import asyncio
 
 from imagewatch.runtime.bus import Delivery
 from imagewatch.runtime.logs import get_logger
-from imagewatch.matcher.matching import new_ids, rematch_packages
+from imagewatch.matcher.matching import match_packages, new_ids, rematch_packages
 from imagewatch.messages import SUBJECT_FINDINGS, FindingsReady, VulnDBChanged
 from imagewatch.runtime.runner import ServiceContext
 from imagewatch.store import findings as findings_store
@@ -54,6 +54,47 @@ async def rematch_image(ctx: ServiceContext, digest: str, update_id: str,
     return new
 
 
+async def rerate_image(ctx: ServiceContext, digest: str, update_id: str,
+                       packages: list[tuple[str, str, str]]) -> None:
+    """Match again the packages of an image whose findings' CVE ratings changed, so their severities follow."""
+    wanted = set(packages)
+    async with ctx.pool.acquire() as conn:
+        async with conn.transaction():
+            await findings_store.lock_image(conn, digest)
+            if await findings_store.rematch_result(conn, update_id, digest) is not None:
+                return
+            if not await findings_store.matched(conn, digest):
+                return
+            again = [p for p in await packages_store.image_packages(conn, digest)
+                     if (p.ecosystem, p.name, p.version) in wanted]
+            os = await packages_store.image_os(conn, digest)
+            found = await match_packages(conn, again, os) if again else []
+            await findings_store.replace_package_findings(
+                conn, digest, [(p.ecosystem, p.name, p.version) for p in again], found)
+            await findings_store.record_rematch(conn, update_id, digest, [])
+
+
+async def alert_exploited(ctx: ServiceContext, digest: str, update_id: str, exploited: list[str]) -> list[str]:
+    """Announce the findings of an image whose CVEs were just listed as known exploited; returns their ids."""
+    wanted = set(exploited)
+    async with ctx.pool.acquire() as conn:
+        if not await findings_store.matched(conn, digest):
+            return []
+        ids = sorted({f.advisory_id for f in await findings_store.image_findings(conn, digest)
+                      if not wanted.isdisjoint(f.ids or [f.advisory_id])})
+        if not ids:
+            return []
+        counts = await findings_store.finding_counts(conn, digest)
+        targets = await findings_store.image_targets(conn, digest)
+    for i, (registry, repository, tag) in enumerate(targets):
+        msg_id = f"findings:{digest}:{update_id}" + (f":{registry}/{repository}:{tag}" if i else "")
+        await ctx.bus.publish(SUBJECT_FINDINGS, FindingsReady(
+            image_digest=digest, registry=registry, repository=repository, tag=tag, reason="advisory",
+            counts=counts, new=ids, advisories=ids,
+        ), msg_id=msg_id)
+    return ids
+
+
 def vulndb_handler(ctx: ServiceContext):
     """The handler of ``VulnDBChanged`` bound to a service context."""
     limit = asyncio.Semaphore(max(1, ctx.config.matcher.concurrency))
@@ -62,12 +103,21 @@ def vulndb_handler(ctx: ServiceContext):
         async with limit:
             return await rematch_image(ctx, digest, update_id, pairs)
 
+    async def rerate(digest: str, update_id: str, packages: list[tuple[str, str, str]]) -> None:
+        async with limit:
+            await rerate_image(ctx, digest, update_id, packages)
+
     async def handle(msg: VulnDBChanged, _: Delivery) -> None:
         pairs = [(k.ecosystem, k.name) for k in msg.changed]
         async with ctx.pool.acquire() as conn:
-            digests = await packages_store.images_with_packages(conn, pairs)
+            digests = await packages_store.images_with_packages(conn, pairs) if pairs else []
+            rated = await findings_store.images_with_ids(conn, msg.rated)
+            exploited = await findings_store.images_with_ids(conn, msg.exploited)
         results = await asyncio.gather(*(one(d, msg.update_id, pairs) for d in digests))
+        await asyncio.gather(*(rerate(d, f"{msg.update_id}:rated", p) for d, p in rated.items()))
+        alerted = await asyncio.gather(*(alert_exploited(ctx, d, msg.update_id, msg.exploited) for d in exploited))
         log.info("re-matched", update_id=msg.update_id, source=msg.source, pairs=len(pairs),
-                 images=len(digests), images_with_new=sum(1 for r in results if r))
+                 images=len(digests), images_with_new=sum(1 for r in results if r),
+                 rerated=len(rated), exploited=sum(1 for a in alerted if a))
 
     return handle

@@ -8,7 +8,9 @@ Shape::
                 Packages: [...], Vulnerabilities: [...], Secrets: [...],
                 Misconfigurations: [...], ExperimentalModifiedFindings: [...]}]}
 
-Empty lists are left out of a Result. ``Packages`` are always listed (Trivy
+``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
+advisory records, sources and last sync it was matched against; ``Warnings``
+says what was not covered. Empty lists are left out of a Result. ``Packages`` are always listed (Trivy
 needs ``--list-all-pkgs``). Suppressed findings go to the Result's
 ``ExperimentalModifiedFindings`` with ``Status``, ``Justification``,
 ``Statement``, ``Source`` and the original ``Finding``.
@@ -50,7 +52,7 @@ def vulnerability_json(f: Finding) -> dict:
         "PkgIdentifier": _drop_empty({"PURL": f.purl}), "InstalledVersion": f.version,
         "FixedVersion": ", ".join(f.fixed_versions), "Status": "fixed" if f.fixable else "affected",
         "Layer": _layer(f.layer), "Title": f.summary, "Severity": f.severity.upper(),
-        "Score": f.score,
+        "SeveritySource": f.severity_source, "Score": f.score,
     })
 
 
@@ -107,11 +109,19 @@ def report_dict(result: ScanResult) -> dict:
         "RepoDigests": [f"{result.name}@{result.digest}"] if result.digest else [],
         "Platform": result.platform, "OS": os_info, "ToolVersion": result.tool_version,
     })
-    return {
+    doc = {
         "SchemaVersion": 2, "CreatedAt": result.created_iso, "ArtifactName": result.reference,
         "ArtifactType": "container_image", "Metadata": metadata,
         "Results": [_target_json(t) for t in build_targets(result)],
     }
+    if result.coverage is not None:
+        doc["Coverage"] = [_drop_empty({
+            "Class": "os-pkgs" if e.kind == "os" else "lang-pkgs", "Ecosystem": e.ecosystem,
+            "Packages": e.packages, "Records": e.records, "Sources": e.sources, "LastSync": e.last_sync,
+            "Covered": e.covered}) | {"Covered": e.covered, "Records": e.records}
+            for e in result.coverage.entries]
+        doc["Warnings"] = list(result.coverage.warnings)
+    return doc
 
 
 class JsonFormat:

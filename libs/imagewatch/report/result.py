@@ -13,6 +13,7 @@ from typing import Literal
 import msgspec
 
 from imagewatch import __version__
+from imagewatch.matcher.coverage import Coverage
 from imagewatch.models import Finding, OSInfo, Package, SecretFinding
 
 
@@ -45,7 +46,9 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     ``reference`` is what the user named (``registry/repo:tag``), ``digest`` the
     manifest digest, ``platform`` like ``linux/amd64``. ``secrets`` holds both
     secrets and misconfigurations (``SecretFinding.kind``). ``suppressed`` is
-    filled by ``apply_suppressions``. ``created`` is timezone-aware UTC.
+    filled by ``apply_suppressions``. ``coverage`` says which OS release and
+    ecosystems were checked against which data (None when not computed).
+    ``created`` is timezone-aware UTC.
     """
 
     reference: str
@@ -56,6 +59,7 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     findings: list[Finding] = []
     secrets: list[SecretFinding] = []
     suppressed: list[Suppressed] = []
+    coverage: Coverage | None = None
     created: datetime = msgspec.field(default_factory=_now)
     tool_version: str = __version__
 

@@ -12,6 +12,8 @@ import posixpath
 import unicodedata
 from collections import Counter
 
+from imagewatch.ecosystems.catalog import base_ecosystem
+from imagewatch.matcher.coverage import CoverageEntry
 from imagewatch.models import Finding, SecretFinding
 from imagewatch.report import severity as sev
 from imagewatch.report.result import ScanResult
@@ -108,12 +110,25 @@ def _layer_text(s: SecretFinding) -> str:
     return f"{text} (removed in {s.removed_in})" if s.removed_in is not None else text
 
 
-def _section(t: Target, color: bool) -> list[str]:
+def _uncovered(result: ScanResult, t: Target) -> CoverageEntry | None:
+    if result.coverage is None or t.cls not in ("os-pkgs", "lang-pkgs"):
+        return None
+    for e in result.coverage.not_covered:
+        if (e.kind == "os") == (t.cls == "os-pkgs") and (
+                e.kind == "os" or any(base_ecosystem(p.ecosystem) == e.ecosystem for p in t.packages)):
+            return e
+    return None
+
+
+def _section(t: Target, color: bool, uncovered: CoverageEntry | None = None) -> list[str]:
     heading = {"secret": f"{t.name} (secrets)", "config": f"{t.name} (misconfigurations)"}.get(t.cls, t.name)
     if t.cls == "lang-pkgs" and t.type:
         heading = f"{t.name} ({t.type})"
     header, rows, severities = _vuln_rows(t) if t.cls in ("os-pkgs", "lang-pkgs") else _secret_rows(t)
     out = ["", heading, "=" * _width(heading), _total(severities)]
+    if uncovered is not None:  # nothing was checked: no "Total: 0" that reads as clean
+        out[3] = (f"Not covered: no advisory data for {uncovered.ecosystem}; "
+                  f"{uncovered.packages} packages not checked")
     if t.suppressed:
         out.append(f"Suppressed: {len(t.suppressed)} (see --format json)")
     if rows:
@@ -129,7 +144,9 @@ def render_table(result: ScanResult, *, color: bool = False) -> str:
         lines.append(f"OS: {result.os.pretty_name or (result.os.id + ' ' + result.os.version_id)}")
     lines.append(f"Packages: {len(result.packages)}")
     for t in build_targets(result):
-        lines += _section(t, color)
+        lines += _section(t, color, _uncovered(result, t))
+    if result.coverage is not None:
+        lines += ["", *(f"Warning: {w}" for w in result.coverage.warnings)] if result.coverage.warnings else []
     return "\n".join(lines) + "\n"
 
 

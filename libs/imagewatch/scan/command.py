@@ -148,7 +148,9 @@ async def _scan(opts: ScanOptions) -> int:
     finally:
         await progress.stop()
     result, _suppressed, expired = apply_suppressions(result, opts.ignore, opts.vex, dt.date.today())
-    for line in warnings + expired:
+    # With an empty store the one "no advisories" warning says it for every ecosystem.
+    coverage = result.coverage.warnings if result.coverage is not None and not warnings else []
+    for line in warnings + coverage + expired:
         print(f"imagewatch scan: warning: {line}", file=sys.stderr)
     _write(opts, render(filter_result(result, opts.severities, opts.ignore_unfixed), opts.fmt,
                         color=_color(opts)))

@@ -22,6 +22,7 @@ from imagewatch.inventory.image import (LAYER_META, LAYER_META_VERSION, Director
                         LayerSource, inventory_image)
 from imagewatch.layers import LayerLimits
 from imagewatch.inventory.compose import Inventory
+from imagewatch.matcher.coverage import coverage_of
 from imagewatch.matcher.matching import match_packages
 from imagewatch.models import LayerRef
 from imagewatch.report import ScanResult
@@ -148,13 +149,15 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     inv, found = inv_task.result(), sec_task.result()
     composed = inv.inventory if inv is not None else Inventory()
     stats.inventory_read = list(inv.analysed) if inv is not None else []
-    findings = []
+    findings, coverage = [], None
     if "vuln" in options.scanners:
         progress.set_stage("matching")
         findings = await match_packages(pool, composed.packages, composed.os)
+        coverage = await coverage_of(pool, composed.packages, composed.os)
     kinds = {k for k, s in (("secret", "secret"), ("misconfiguration", "misconfig")) if s in options.scanners}
     secret_findings = [f for f in (found.findings if found else []) if f.kind in kinds]
     stats.secrets_read = list(found.read) if found else []
     result = ScanResult(reference=image.reference, digest=image.digest, platform=image.platform,
-                        os=composed.os, packages=composed.packages, findings=findings, secrets=secret_findings)
+                        os=composed.os, packages=composed.packages, findings=findings, secrets=secret_findings,
+                        coverage=coverage)
     return result, stats

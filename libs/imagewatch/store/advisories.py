@@ -273,3 +273,16 @@ async def has_advisories(conn: Any) -> bool:
 async def live_advisory_count(conn: Any) -> int:
     """How many stored advisories are not withdrawn; ``conn`` is a pool or a connection."""
     return await conn.fetchval("SELECT count(*) FROM advisories WHERE withdrawn = ''")
+
+
+async def ecosystem_coverage(conn: Any, ecosystems: list[str]) -> dict[str, tuple[int, list[str], datetime | None]]:
+    """Per ecosystem as stored (``Debian:12``, ``PyPI``): (live records, their sources, newest sync of those)."""
+    if not ecosystems:
+        return {}
+    async with _connection(conn) as c:
+        rows = await c.fetch(
+            "SELECT p.ecosystem, count(DISTINCT p.advisory_id) AS n, array_agg(DISTINCT a.source) AS sources,"
+            " max(s.last_sync) AS last_sync FROM advisory_packages p JOIN advisories a ON a.id = p.advisory_id"
+            " LEFT JOIN advisory_sources s ON s.name = a.source"
+            " WHERE p.ecosystem = ANY($1::text[]) AND a.withdrawn = '' GROUP BY p.ecosystem", ecosystems)
+    return {r["ecosystem"]: (r["n"], sorted(r["sources"]), r["last_sync"]) for r in rows}

@@ -205,3 +205,16 @@ async def images_with_vulnerability(conn: asyncpg.Connection, vuln_id: str, limi
              "first_seen": r["first_seen"].isoformat(),
              "findings": sorted((dec.decode(f) for f in r["findings"]), key=lambda f: (f.package, f.version))}
             for r in rows]
+
+
+async def images_with_ids(conn: asyncpg.Connection, vuln_ids: list[str]) -> dict[str, list[tuple[str, str, str]]]:
+    """Images with findings known under any of ``vuln_ids``: digest → (ecosystem, package, version) of those findings."""
+    if not vuln_ids:
+        return {}
+    rows = await conn.fetch(
+        """SELECT DISTINCT image_digest, ecosystem, package, version FROM findings
+           WHERE ids && $1::text[] ORDER BY 1, 2, 3, 4""", vuln_ids)
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for r in rows:
+        out.setdefault(r["image_digest"], []).append((r["ecosystem"], r["package"], r["version"]))
+    return out

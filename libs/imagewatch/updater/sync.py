@@ -10,7 +10,6 @@ processes: each run holds a PostgreSQL advisory lock on a dedicated connection.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 import zlib
@@ -20,13 +19,18 @@ from typing import Any
 
 import msgspec
 
-from imagewatch.advisories import Advisory, load_path
+from imagewatch.advisories import Advisory
+from imagewatch.advisories.cverecord import CveRecordFile
+from imagewatch.advisories.load import Record, load_records
 from imagewatch.advisories.sources import Source, SourceError, Unchanged, discard
 from imagewatch.advisories.sources.catalog import default_sources
-from imagewatch.ecosystems.alpine.secdb import convert, is_secdb
+from imagewatch.ecosystems.debian.tracker import SOURCE as DEBIAN_TRACKER
 from imagewatch.messages import SUBJECT_VULNDB, PackageKey, VulnDBChanged
 from imagewatch.store.advisories import record_sync, source_status, upsert_advisories
 from imagewatch.store.db import advisory_unlock, try_advisory_lock
+from imagewatch.store.signals import replace_epss, replace_kev, upsert_ratings
+from imagewatch.signals.epss import EpssFile
+from imagewatch.signals.kev import KevCatalog
 from imagewatch.versions import base_ecosystem
 
 LOCK_NAMESPACE = 0x69777570  # "iwup"
@@ -48,6 +52,9 @@ class SyncResult(msgspec.Struct, kw_only=True):
     update_id: str = ""
     changed: list[tuple[str, str]] = []
     advisories: list[str] = []
+    rated: list[str] = []
+    exploited: list[str] = []
+    records: int = 0
     fingerprint: str = ""
     published: int = 0
     error: str = ""
@@ -71,26 +78,29 @@ def select_sources(names: Iterable[str] = (), available: dict[str, Source] | Non
 
 
 def messages_for(update_id: str, source: str, pairs: Iterable[tuple[str, str]],
-                 ids: Iterable[str]) -> list[VulnDBChanged]:
+                 ids: Iterable[str], rated: Iterable[str] = (), exploited: Iterable[str] = ()) -> list[VulnDBChanged]:
     """The ``iw.vulndb`` messages announcing one update, split so each stays small."""
-    pairs, ids = sorted(pairs), sorted(ids)
-    count = max(1, -(-len(pairs) // PAIRS_PER_MESSAGE), -(-len(ids) // IDS_PER_MESSAGE))
+    pairs, ids, rated, exploited = sorted(pairs), sorted(ids), sorted(rated), sorted(exploited)
+    count = max(1, -(-len(pairs) // PAIRS_PER_MESSAGE),
+                *(-(-len(x) // IDS_PER_MESSAGE) for x in (ids, rated, exploited)))
     out = []
     for i in range(count):
         part = update_id if count == 1 else f"{update_id}.{i}"
+        window = slice(i * IDS_PER_MESSAGE, (i + 1) * IDS_PER_MESSAGE)
         out.append(VulnDBChanged(
             update_id=part, source=source,
             changed=[PackageKey(ecosystem=e, name=n)
                      for e, n in pairs[i * PAIRS_PER_MESSAGE:(i + 1) * PAIRS_PER_MESSAGE]],
-            advisories=ids[i * IDS_PER_MESSAGE:(i + 1) * IDS_PER_MESSAGE]))
+            advisories=ids[window], rated=rated[window], exploited=exploited[window]))
     return out
 
 
 async def announce(bus: Any, result: SyncResult) -> int:
     """Publish a changed result on ``iw.vulndb``; returns the number of messages."""
-    if bus is None or result.state != "changed" or not result.changed:
+    if bus is None or result.state != "changed" or not (result.changed or result.rated or result.exploited):
         return 0
-    messages = messages_for(result.update_id, result.source, result.changed, result.advisories)
+    messages = messages_for(result.update_id, result.source, result.changed, result.advisories,
+                            result.rated, result.exploited)
     for msg in messages:
         await bus.publish(SUBJECT_VULNDB, msg, msg_id=f"vulndb:{msg.update_id}")
     return len(messages)
@@ -151,37 +161,67 @@ async def run_sources(pool: Any, sources: Iterable[Source], session: Any, bus: A
 
 
 def source_name_of(advisory: Advisory) -> str:
-    """The source an imported advisory belongs to: ``alpine-secdb``, else ``osv:<ecosystem>``."""
-    if (advisory.database_specific or {}).get("source") == "alpine-secdb":
+    """The source an imported advisory belongs to: ``alpine-secdb``, ``debian-tracker``, else ``osv:<ecosystem>``."""
+    origin = (advisory.database_specific or {}).get("source")
+    if origin == "alpine-secdb":
         return "alpine-secdb"
+    if origin == DEBIAN_TRACKER:
+        return "debian-tracker"
     for entry in advisory.affected:
         if entry.package is not None and entry.package.ecosystem:
             return f"osv:{base_ecosystem(entry.package.ecosystem)}"
     return "import"
 
 
-def load_paths(paths: Iterable[str | Path]) -> Iterator[Advisory]:
-    """Advisories from every path given; Alpine secdb files are merged across all of them."""
-    secdb: list[dict[str, Any]] = []
-    for path in map(Path, paths):
-        if not path.exists():
-            raise FileNotFoundError(f"updater: no such path: {path}")
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for f in files:
-            if f.suffix.lower() == ".json":
-                head = f.read_bytes()
-                if b'"distroversion"' in head[:4096] or b'"packages"' in head[:4096]:
-                    doc = json.loads(head)
-                    if is_secdb(doc):
-                        secdb.append(doc)
-                        continue
-            yield from load_path(f)
-    if secdb:
-        yield from convert(secdb)
+def load_paths(paths: Iterable[str | Path]) -> Iterator[Record]:
+    """Records of every kind from every path given; Alpine secdb files are merged across all of them."""
+    return load_records(paths)
+
+
+async def store_signals(pool: Any, records: Iterable[Record], bus: Any = None,
+                        fingerprint: str = "") -> list[SyncResult]:
+    """Store CVE ratings, a KEV catalog or EPSS scores, record each source's sync, announce what changed.
+
+    Sources: ``cve`` (CVE JSON 5), ``nvd``, ``kev``, ``epss``. A changed rating
+    is announced in ``rated`` (re-rate), a new KEV listing in ``exploited``.
+    """
+    ratings: dict[str, list[CveRecordFile]] = {}
+    kev: KevCatalog | None = None
+    epss: list[EpssFile] = []
+    for r in records:
+        if isinstance(r, CveRecordFile):
+            ratings.setdefault(r.kind, []).append(r)
+        elif isinstance(r, KevCatalog):
+            kev = r if kev is None or r.version >= kev.version else kev
+        elif isinstance(r, EpssFile):
+            epss.append(r)
+    results = []
+    for kind, files in sorted(ratings.items()):
+        rated = await upsert_ratings(pool, kind, files)
+        count = sum(len(f.ratings) for f in files)
+        await record_sync(pool, kind, fingerprint, count)
+        results.append(SyncResult(source=kind, state="changed" if rated else "unchanged",
+                                  update_id=new_update_id(kind), rated=rated, records=count))
+    if kev is not None:
+        added, count = await replace_kev(pool, kev.entries)
+        await record_sync(pool, "kev", fingerprint or kev.version, count)
+        results.append(SyncResult(source="kev", state="changed" if added else "unchanged",
+                                  update_id=new_update_id("kev"), exploited=added, records=count,
+                                  fingerprint=kev.version))
+    if epss:
+        scores = [s for f in epss for s in f.scores]
+        day = max((f.score_date for f in epss), default="")
+        count = await replace_epss(pool, scores, day)
+        await record_sync(pool, "epss", fingerprint or day, count)
+        results.append(SyncResult(source="epss", state="changed", update_id=new_update_id("epss"),
+                                  records=count))
+    for result in results:
+        result.published = await announce(bus, result)
+    return results
 
 
 async def import_paths(pool: Any, paths: Iterable[str | Path], bus: Any = None) -> list[SyncResult]:
-    """Import advisories from files and directories offline, per source they belong to.
+    """Import advisories, CVE ratings, KEV and EPSS from files and directories offline, per source.
 
     Each source's last sync is recorded with an empty fingerprint, so the next
     ``sync`` downloads it in full. Raises AdvisoryError or FileNotFoundError
@@ -189,6 +229,7 @@ async def import_paths(pool: Any, paths: Iterable[str | Path], bus: Any = None) 
     """
     buffers: dict[str, list[Advisory]] = {}
     changed: dict[str, tuple[set[tuple[str, str]], list[str]]] = {}
+    others: list[Record] = []
 
     async def flush(name: str) -> None:
         pairs, ids = await upsert_advisories(pool, name, buffers.pop(name, []))
@@ -196,9 +237,12 @@ async def import_paths(pool: Any, paths: Iterable[str | Path], bus: Any = None) 
         acc[0].update(pairs)
         acc[1].extend(ids)
 
-    for adv in load_paths(paths):
-        name = source_name_of(adv)
-        buffers.setdefault(name, []).append(adv)
+    for record in load_paths(paths):
+        if not isinstance(record, Advisory):
+            others.append(record)
+            continue
+        name = source_name_of(record)
+        buffers.setdefault(name, []).append(record)
         if len(buffers[name]) >= _BUFFER:
             await flush(name)
     for name in list(buffers):
@@ -210,4 +254,4 @@ async def import_paths(pool: Any, paths: Iterable[str | Path], bus: Any = None) 
                             update_id=new_update_id(name), changed=sorted(pairs), advisories=sorted(ids))
         result.published = await announce(bus, result)
         results.append(result)
-    return results
+    return results + await store_signals(pool, others, bus)

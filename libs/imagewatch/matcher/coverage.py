@@ -1,0 +1,87 @@
+"""Which advisory data an image was checked against: per OS release and ecosystem, sources, records, age.
+
+An image's OS release and each language ecosystem it holds packages of is
+looked up in the advisory store: how many records name that ecosystem (the
+release's own, ``Alpine:v3.22``, for OS packages), from which sources, and
+when those were last synced. One with no records is ``not covered``: its
+findings list is empty because nothing was checked, not because it is clean,
+and a warning says so wherever results are shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from imagewatch.ecosystems.catalog import base_ecosystem, ecosystem_and_release, os_ecosystem
+from imagewatch.models import OSInfo, Package
+from imagewatch.store.advisories import ecosystem_coverage
+
+
+class CoverageEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One OS release or ecosystem of an image and the data it was matched against.
+
+    ``kind`` is ``os`` or ``lang``; ``ecosystem`` the OSV ecosystem looked up
+    (``Debian:12``, ``PyPI``); ``last_sync`` the newest sync (RFC 3339) of its
+    ``sources``; ``covered`` false when no record names it.
+    """
+
+    kind: str
+    ecosystem: str
+    packages: int = 0
+    records: int = 0
+    sources: list[str] = []
+    last_sync: str = ""
+    covered: bool = False
+
+
+class Coverage(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An image's coverage: one entry per OS release and ecosystem, and the warnings to show."""
+
+    entries: list[CoverageEntry] = []
+    warnings: list[str] = []
+
+    @property
+    def not_covered(self) -> list[CoverageEntry]:
+        """The entries no advisory data covers."""
+        return [e for e in self.entries if not e.covered]
+
+
+def _wanted(packages: list[Package], os: OSInfo | None) -> tuple[dict[str, tuple[str, int]], list[str]]:
+    wanted: dict[str, tuple[str, int]] = {}
+    warnings = []
+    os_packages = sum(1 for p in packages if p.kind == "os")
+    if os is not None and os_ecosystem(os):
+        wanted[ecosystem_and_release(os)] = ("os", os_packages)
+    elif os is not None:
+        warnings.append(f"not covered: no advisory source for OS {os.pretty_name or os.id} ({os.id})")
+    elif os_packages:
+        warnings.append(f"not covered: {os_packages} OS packages but no OS release detected")
+    for p in packages:
+        if p.kind == "lang":
+            eco = base_ecosystem(p.ecosystem)
+            kind, n = wanted.get(eco, ("lang", 0))
+            wanted[eco] = (kind, n + 1)
+    return wanted, warnings
+
+
+async def coverage_of(conn: Any, packages: list[Package], os: OSInfo | None) -> Coverage:
+    """The coverage of an image's packages by the advisory store in ``conn``."""
+    wanted, warnings = _wanted(packages, os)
+    found = await ecosystem_coverage(conn, sorted({*wanted, *map(base_ecosystem, wanted)}))
+    entries = []
+    for eco, (kind, n) in wanted.items():
+        records, sources, last_sync = found.get(eco, (0, [], None))
+        if eco != base_ecosystem(eco) and base_ecosystem(eco) in found:  # records for every release
+            more, more_sources, more_sync = found[base_ecosystem(eco)]
+            records, sources = records + more, sorted({*sources, *more_sources})
+            last_sync = max(filter(None, (last_sync, more_sync)), default=None)
+        entry = CoverageEntry(kind=kind, ecosystem=eco, packages=n, records=records, sources=sources,
+                              last_sync=last_sync.isoformat() if last_sync else "", covered=records > 0)
+        entries.append(entry)
+        if not entry.covered:
+            what = "OS release" if kind == "os" else "ecosystem"
+            warnings.append(f"not covered: no advisory data for {what} {eco} ({n} packages not checked); "
+                            "import or sync a source for it")
+    return Coverage(entries=entries, warnings=warnings)
