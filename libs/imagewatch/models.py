@@ -58,7 +58,9 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A vulnerability affecting one package of one image.
 
     ``ids`` holds the advisory id first, then every alias (CVE ids included), so
-    one vulnerability known under several ids is one finding.
+    one vulnerability known under several ids is one finding. ``kind`` is
+    ``malware`` when the record is a known-malicious package report (OpenSSF
+    ``MAL-`` ids): severity critical, ``summary`` the record's summary.
     """
 
     advisory_id: str
@@ -73,6 +75,7 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     summary: str = ""
     layer: str = ""
     path: str = ""
+    kind: Literal["vulnerability", "malware"] = "vulnerability"
 
     @property
     def fixable(self) -> bool:
@@ -84,16 +87,17 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class SecretFinding(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A secret or misconfiguration found in an image; never holds the raw value.
+    """A secret, misconfiguration or malicious file found in an image; never holds the raw value.
 
     ``fingerprint`` is HMAC-SHA256 of the raw value under the installation key;
     ``preview`` shows at most 4 leading characters. ``layer_index`` counts from 0
     at the base; ``removed_in`` is the index of the later layer that deleted or
     overwrote the file, when one did. Config findings have ``path`` like
-    ``config:Env`` and no layer.
+    ``config:Env`` and no layer. ``malware`` findings (YARA rules, persistence
+    and tampering checks) carry no fingerprint or preview: never file contents.
     """
 
-    kind: Literal["secret", "misconfiguration"]
+    kind: Literal["secret", "misconfiguration", "malware"]
     rule_id: str
     title: str
     severity: Severity

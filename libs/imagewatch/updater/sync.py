@@ -21,6 +21,8 @@ from typing import Any
 import msgspec
 
 from imagewatch.advisories import Advisory, load_path
+from imagewatch.advisories.malicious import PREFIX as MALICIOUS_PREFIX
+from imagewatch.advisories.malicious import SOURCE as MALICIOUS_SOURCE
 from imagewatch.advisories.sources import Source, SourceError, Unchanged, discard
 from imagewatch.advisories.sources.catalog import default_sources
 from imagewatch.ecosystems.alpine.secdb import convert, is_secdb
@@ -151,9 +153,11 @@ async def run_sources(pool: Any, sources: Iterable[Source], session: Any, bus: A
 
 
 def source_name_of(advisory: Advisory) -> str:
-    """The source an imported advisory belongs to: ``alpine-secdb``, else ``osv:<ecosystem>``."""
+    """The source an imported advisory belongs to: ``alpine-secdb``, ``ossf-malicious`` (``MAL-`` ids), else ``osv:<ecosystem>``."""
     if (advisory.database_specific or {}).get("source") == "alpine-secdb":
         return "alpine-secdb"
+    if advisory.id.startswith(MALICIOUS_PREFIX):
+        return MALICIOUS_SOURCE
     for entry in advisory.affected:
         if entry.package is not None and entry.package.ecosystem:
             return f"osv:{base_ecosystem(entry.package.ecosystem)}"
