@@ -57,7 +57,7 @@ def _usage(message: str) -> ScanError:
 
 
 def parse_scanners(text: str) -> frozenset[str]:
-    """``vuln,secret,misconfig`` (any non-empty subset) as a set; raises ``ScanError`` (exit 2)."""
+    """``vuln,secret,misconfig,malware`` (any non-empty subset) as a set; raises ``ScanError`` (exit 2)."""
     names = frozenset(s.strip().lower() for s in text.split(",") if s.strip())
     unknown = sorted(names - set(SCANNERS))
     if unknown or not names:

@@ -31,7 +31,7 @@ from imagewatch.scan.target import TargetImage
 from imagewatch.secrets import DirectorySecretCache, SecretLayerSource, ThreadScanners, scan_image
 from imagewatch.store.installation import fingerprint_key
 
-SCANNERS = ("vuln", "secret", "misconfig")
+SCANNERS = ("vuln", "secret", "misconfig", "malware")
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,8 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
                    progress: Progress) -> tuple[ScanResult, PipelineStats]:
     """Scan ``image`` against the advisory store in ``pool``; raises ``ScanError`` on failure."""
     stats = PipelineStats()
-    do_secrets = bool(options.scanners & {"secret", "misconfig"})
-    do_inventory = options.inventory or "vuln" in options.scanners
+    do_secrets = bool(options.scanners & {"secret", "misconfig", "malware"})
+    do_inventory = options.inventory or bool(options.scanners & {"vuln", "malware"})
     analysers = default_analysers()
     keys = [(a.name, a.version) for a in analysers] + [(LAYER_META, LAYER_META_VERSION)]
     inv_cache = DirectoryLayerCache(options.cache_dir / "inventory") if do_inventory else None
@@ -149,10 +149,13 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     composed = inv.inventory if inv is not None else Inventory()
     stats.inventory_read = list(inv.analysed) if inv is not None else []
     findings = []
-    if "vuln" in options.scanners:
+    if options.scanners & {"vuln", "malware"}:
         progress.set_stage("matching")
         findings = await match_packages(pool, composed.packages, composed.os)
-    kinds = {k for k, s in (("secret", "secret"), ("misconfiguration", "misconfig")) if s in options.scanners}
+    wanted = {k for k, s in (("vulnerability", "vuln"), ("malware", "malware")) if s in options.scanners}
+    findings = [f for f in findings if f.kind in wanted]
+    kinds = {k for k, s in (("secret", "secret"), ("misconfiguration", "misconfig"), ("malware", "malware"))
+             if s in options.scanners}
     secret_findings = [f for f in (found.findings if found else []) if f.kind in kinds]
     stats.secrets_read = list(found.read) if found else []
     result = ScanResult(reference=image.reference, digest=image.digest, platform=image.platform,
