@@ -28,6 +28,7 @@ from imagewatch.report import ScanResult
 from imagewatch.scan.errors import EXIT_FAILED, ScanError
 from imagewatch.scan.progress import Progress
 from imagewatch.scan.target import TargetImage
+from imagewatch.config import MalwareConfig
 from imagewatch.secrets import DirectorySecretCache, SecretLayerSource, ThreadScanners, scan_image
 from imagewatch.store.installation import fingerprint_key
 
@@ -45,6 +46,7 @@ class PipelineOptions:
     limits: LayerLimits = LayerLimits()
     secret_limits: LayerLimits = LayerLimits()
     max_secret_file_bytes: int = 10 << 20
+    malware: MalwareConfig = field(default_factory=MalwareConfig)
 
 
 @dataclass
@@ -120,7 +122,9 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     scanners = None
     if do_secrets:
         # The installation's key: the CLI and the services fingerprint a secret alike.
-        scanners = ThreadScanners(await fingerprint_key(pool), max_file_bytes=options.max_secret_file_bytes)
+        malware = options.malware if "malware" in options.scanners else MalwareConfig(yara=False, checks=False)
+        scanners = ThreadScanners(await fingerprint_key(pool), max_file_bytes=options.max_secret_file_bytes,
+                                  malware=malware)
     progress.set_stage("fetching", len(image.layers))
     needed = await _missing(image.layers, inv_cache, keys, sec_cache, scanners.version if scanners else "")
     await asyncio.gather(*(image.blob(layer) for layer in needed))
