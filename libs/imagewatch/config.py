@@ -155,7 +155,8 @@ class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     Images never scanned are denied (``deny_unscanned``) or allowed with a
     warning. Images with findings at or above ``severity_threshold`` (only
-    fixable ones when ``only_fixable``) are denied. ``exempt_namespaces`` and
+    fixable ones when ``only_fixable``) are denied, and so are images with any
+    ``malware`` finding while ``deny_malware`` holds. ``exempt_namespaces`` and
     ``exempt_repositories`` are globs; the latter match the normalised
     ``registry/repository`` (``docker.io/library/nginx``). A tag the database
     does not know is resolved at its registry within ``resolve_timeout`` seconds.
@@ -164,6 +165,7 @@ class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     deny_unscanned: bool = True
     severity_threshold: str = "critical"
     only_fixable: bool = False
+    deny_malware: bool = True
     exempt_namespaces: list[str] = msgspec.field(default_factory=lambda: ["kube-system"])
     exempt_repositories: list[str] = []
     default_platform: str = "linux/amd64"
@@ -183,6 +185,25 @@ class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: str = "info"
 
 
+class MalwareConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Malware detection (see docs/malware.md), run in the secrets stage's single pass over each layer.
+
+    ``yara`` turns the YARA scan of layer files on; ``builtin_rules`` loads the
+    shipped rule set; ``rules`` adds the user's rule files (paths or globs,
+    ``/etc/imagewatch/yara/*.yar``). Files larger than ``max_file_bytes`` are
+    not YARA-scanned and are counted. ``checks`` turns the persistence and
+    tampering checks on. ``feed_url`` is the OpenSSF malicious-packages
+    repository zip that ``db sync`` and the updater download (source ``ossf-malicious``).
+    """
+
+    yara: bool = True
+    builtin_rules: bool = True
+    rules: list[str] = []
+    max_file_bytes: int = 32 * 1024 * 1024
+    checks: bool = True
+    feed_url: str = "https://github.com/ossf/malicious-packages/archive/refs/heads/main.zip"
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
@@ -200,6 +221,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     notifier: NotifierConfig = msgspec.field(default_factory=NotifierConfig)
     admission: AdmissionConfig = msgspec.field(default_factory=AdmissionConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
+    malware: MalwareConfig = msgspec.field(default_factory=MalwareConfig)
 
     def __repr__(self) -> str:
         return "Config(...)"

@@ -64,6 +64,8 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     (the matched record's CVSS or rating), ``alias:<record>`` (another record
     of the same vulnerability), ``cve:<provider>:<CVE>`` (CNA or ADP metrics of
     the CVE record), ``nvd:<CVE>``; empty while ``unknown``.
+    ``kind`` is ``malware`` when the record is a known-malicious package report (OpenSSF
+    ``MAL-`` ids): severity critical, ``summary`` the record's summary.
     """
 
     advisory_id: str
@@ -79,6 +81,7 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     layer: str = ""
     path: str = ""
     severity_source: str = ""
+    kind: Literal["vulnerability", "malware"] = "vulnerability"
 
     @property
     def fixable(self) -> bool:
@@ -90,16 +93,17 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class SecretFinding(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A secret or misconfiguration found in an image; never holds the raw value.
+    """A secret, misconfiguration or malicious file found in an image; never holds the raw value.
 
     ``fingerprint`` is HMAC-SHA256 of the raw value under the installation key;
     ``preview`` shows at most 4 leading characters. ``layer_index`` counts from 0
     at the base; ``removed_in`` is the index of the later layer that deleted or
     overwrote the file, when one did. Config findings have ``path`` like
-    ``config:Env`` and no layer.
+    ``config:Env`` and no layer. ``malware`` findings (YARA rules, persistence
+    and tampering checks) carry no fingerprint or preview: never file contents.
     """
 
-    kind: Literal["secret", "misconfiguration"]
+    kind: Literal["secret", "misconfiguration", "malware"]
     rule_id: str
     title: str
     severity: Severity

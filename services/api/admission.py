@@ -44,6 +44,7 @@ from imagewatch.oci import (
     Unauthorized,
 )
 from imagewatch.store import images as store
+from imagewatch.store import findings as findings_store
 
 from imagewatch_services.api.keys import CTX, MAX_BODY
 
@@ -97,6 +98,7 @@ async def resolve(request: web.Request, review: Review, images: list[ContainerIm
             if st.digest:
                 st.digest = await store.resolve_digest(conn, st.digest, review.platform) or st.digest
         summary = await store.scan_summary(conn, [st.digest for st in statuses if st.digest])
+        malware = {d: await findings_store.malware_count(conn, d) for d in summary}
     for st in statuses:
         known = summary.get(st.digest)
         if known is None:
@@ -106,6 +108,7 @@ async def resolve(request: web.Request, review: Review, images: list[ContainerIm
             st.note = f"scan {'failed' if known['matcher'] == 'failed' else 'not finished'}{reason}"
         else:
             st.scanned, st.counts, st.fixable = True, known["counts"], known["fixable"]
+            st.malware = malware.get(st.digest, 0)
     return statuses
 
 

@@ -9,6 +9,7 @@ from imagewatch.runtime.runner import ServiceContext, health_routes
 
 from imagewatch_services.api import events, images, notifications
 from imagewatch_services.api import packages as image_packages
+from imagewatch_services.api import malware
 from imagewatch_services.api import secrets as image_secrets
 from imagewatch_services.api import vulnerabilities
 from imagewatch_services.api import admission, dlq, openapi
@@ -45,6 +46,7 @@ def build_app(ctx: ServiceContext) -> web.Application:
         web.get("/v1/images/{digest}/packages", image_packages.list_packages),
         web.get("/v1/images/{digest}/sbom", image_packages.get_sbom),
         web.get("/v1/images/{digest}/secrets", image_secrets.image_secrets),
+        web.get("/v1/images/{digest}/malware", malware.image_malware),
         web.get("/v1/notifications", notifications.list_notifications),
         web.get("/v1/dlq", dlq.list_dead_letters),
         web.post("/v1/dlq/{id}/retry", dlq.retry_dead_letter),

@@ -133,12 +133,22 @@ ROUTES: tuple[RouteDoc, ...] = (
              responses={"200": ("the SBOM document", OBJECT), "400": ERR_400, "404": ERR_404}),
     RouteDoc("GET", "/v1/images/{digest}/secrets", "An image's secrets and misconfigurations (redacted)",
              "images",
-             params=(DIGEST, Param("kind", "secret or misconfiguration",
-                                   schema={"type": "string", "enum": ["secret", "misconfiguration"]}),
+             params=(DIGEST, Param("kind", "secret, misconfiguration or malware",
+                                   schema={"type": "string", "enum": ["secret", "misconfiguration", "malware"]}),
                      replace(SEVERITY, description="only these severities")),
              responses={"200": ("most severe first; fingerprint and a preview of at most 4 characters, "
                                 "never a value", {"type": "object", "properties": {
                                     "items": {"type": "array", "items": ref("SecretFinding")}}}),
+                        "400": ERR_400, "404": ERR_404}),
+    RouteDoc("GET", "/v1/images/{digest}/malware",
+             "An image's malware: known-malicious packages and malicious or tampered files", "findings",
+             params=(DIGEST, Param("source", "package (MAL- reports) or file (YARA rules, persistence and "
+                                   "tampering checks)", schema={"type": "string", "enum": ["package", "file"]}),
+                     replace(SEVERITY, description="only these severities")),
+             responses={"200": ("most severe first; the rule or record, the file or package, the layer; "
+                                "never file contents", {"type": "object", "properties": {
+                                    "image": {"type": "string"}, "total": {"type": "integer"},
+                                    "items": {"type": "array", "items": OBJECT}}}),
                         "400": ERR_400, "404": ERR_404}),
     RouteDoc("GET", "/v1/notifications", "The notifier's outbox", "notifications",
              params=(Param("state", "pending, sent or failed"), LIMIT, CURSOR),

@@ -11,7 +11,7 @@ from imagewatch.store import secrets as store
 from imagewatch_services.api import pagination
 from imagewatch_services.api.keys import CTX
 
-KINDS = ("secret", "misconfiguration")
+KINDS = ("secret", "misconfiguration", "malware")
 
 
 def secret_json(f: SecretFinding) -> dict:
@@ -22,11 +22,11 @@ def secret_json(f: SecretFinding) -> dict:
 
 
 async def image_secrets(request: web.Request) -> web.Response:
-    """``GET /v1/images/{digest}/secrets[?kind=secret|misconfiguration&severity=high,critical]``."""
+    """``GET /v1/images/{digest}/secrets[?kind=secret|misconfiguration|malware&severity=high,critical]``."""
     digest = request.match_info["digest"]
     kinds = pagination.list_param(request, "kind", KINDS)
     if kinds and len(kinds) > 1:
-        raise pagination.bad_request("kind: give one of secret, misconfiguration")
+        raise pagination.bad_request("kind: give one of secret, misconfiguration, malware")
     severity = pagination.severity_param(request)
     async with request.app[CTX].pool.acquire() as conn:
         if not await image_store.image_exists(conn, digest):

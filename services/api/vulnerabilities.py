@@ -52,7 +52,7 @@ def finding_json(f: Finding) -> dict:
         "package": f.package, "ecosystem": f.ecosystem, "purl": f.purl or None,
         "installed_version": f.version, "fixed_versions": f.fixed_versions, "fixable": f.fixable,
         "severity": f.severity, "score": f.score, "summary": f.summary,
-        "layer": f.layer or None, "path": f.path or None,
+        "layer": f.layer or None, "path": f.path or None, "kind": f.kind,
     }
 
 
@@ -60,6 +60,7 @@ async def image_vulnerabilities(request: web.Request) -> web.Response:
     """``GET /v1/images/{digest}/vulnerabilities[?severity=high,critical&fixable=true&limit=&cursor=]``.
 
     Most severe first; ``next_cursor`` pages on. ``counts`` is per severity over all findings.
+    Known-malicious packages are not vulnerabilities: they are under ``/malware``.
     """
     digest = request.match_info["digest"]
     severity, fixable = _severities(request), _fixable(request)
@@ -68,8 +69,8 @@ async def image_vulnerabilities(request: web.Request) -> web.Response:
     async with request.app[CTX].pool.acquire() as conn:
         if not await image_store.image_exists(conn, digest):
             return web.json_response({"error": "image not found"}, status=404)
-        everything = await store.image_findings(conn, digest)
-        matched = await store.image_findings(conn, digest, severity=severity, fixable=fixable)
+        everything = await store.image_findings(conn, digest, kind="vulnerability")
+        matched = await store.image_findings(conn, digest, severity=severity, fixable=fixable, kind="vulnerability")
     page = matched[offset:offset + limit]
     more = offset + limit < len(matched)
     return web.json_response({

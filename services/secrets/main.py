@@ -63,7 +63,8 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
     """Register the stage version, then one worker on ``iw.fetched``."""
     cfg = ctx.config.secrets
     async with ctx.pool.acquire() as conn:
-        scanners = ThreadScanners(await fingerprint_key(conn), max_file_bytes=cfg.max_file_bytes)
+        scanners = ThreadScanners(await fingerprint_key(conn), max_file_bytes=cfg.max_file_bytes,
+                                  malware=ctx.config.malware)
         version = scanners.version
         await images.register_stage_version(conn, STAGE, version)
     # Layer size and entry limits are the ones the inventory reads the same layers with.

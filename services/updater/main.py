@@ -12,6 +12,8 @@ import asyncio
 
 import aiohttp
 
+from imagewatch.advisories.malicious import SOURCE as MALICIOUS_SOURCE
+from imagewatch.advisories.sources.malicious import MaliciousPackagesSource
 from imagewatch.updater import sync as updating
 from imagewatch.config import Config
 from imagewatch.runtime.logs import get_logger
@@ -25,9 +27,18 @@ def available_sources() -> dict:
     return updating.default_sources()
 
 
+def configured_sources(config: Config) -> dict:
+    """``available_sources`` with the malicious-packages feed at ``[malware] feed_url``."""
+    sources = available_sources()
+    feed = sources.get(MALICIOUS_SOURCE)
+    if isinstance(feed, MaliciousPackagesSource):
+        feed.url = config.malware.feed_url
+    return sources
+
+
 async def run_once(ctx: ServiceContext, session: aiohttp.ClientSession) -> list[updating.SyncResult]:
     """One pass over the configured sources."""
-    sources = updating.select_sources(ctx.config.updater.sources, available_sources())
+    sources = updating.select_sources(ctx.config.updater.sources, configured_sources(ctx.config))
     results = await updating.run_sources(ctx.pool, sources, session, ctx.bus)
     for r in results:
         if r.state == "failed":
@@ -56,7 +67,7 @@ async def _schedule(ctx: ServiceContext, session: aiohttp.ClientSession) -> None
 
 async def setup(ctx: ServiceContext) -> list:
     """Start the schedule; the updater consumes no subject."""
-    updating.select_sources(ctx.config.updater.sources, available_sources())  # fail fast on a bad name
+    updating.select_sources(ctx.config.updater.sources, configured_sources(ctx.config))  # fail fast on a bad name
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=20, sock_read=300)
     session = aiohttp.ClientSession(trust_env=True, timeout=timeout)
     ctx.cleanup.append(session.close)

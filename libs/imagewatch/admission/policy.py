@@ -73,7 +73,8 @@ class ImageStatus:
 
     ``scanned`` is true once the matcher has stored the image's findings;
     ``note`` says why an image is not scanned (unknown tag, scan failed, ...).
-    ``counts`` and ``fixable`` count findings by severity.
+    ``counts`` and ``fixable`` count findings by severity; ``malware`` counts
+    malware findings (known-malicious packages, malicious or tampered files).
     """
 
     image: ContainerImage
@@ -83,6 +84,7 @@ class ImageStatus:
     note: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     fixable: dict[str, int] = field(default_factory=dict)
+    malware: int = 0
 
     @property
     def label(self) -> str:
@@ -225,6 +227,8 @@ def decide(policy: AdmissionConfig, statuses: list[ImageStatus]) -> Decision:
             else:
                 warnings.append(f"imagewatch: {st.label} is not scanned ({why}); allowed")
             continue
+        if policy.deny_malware and st.malware:
+            reasons.append(f"{st.label}: {st.malware} malware finding(s)")
         counts = st.fixable if policy.only_fixable else st.counts
         bad = _counts_text(counts, blocking)
         if bad:

@@ -19,6 +19,7 @@ from imagewatch.models import Finding, OSInfo, Package
 from imagewatch.versions import InvalidVersion, UnknownEcosystem, VersionScheme, base_ecosystem, scheme_for
 from imagewatch.advisories.compiled import CompiledAdvisory, CompiledEntry, Events, compile_entry, compiled, range_scheme, sorted_events
 from imagewatch.advisories.model import Advisory, Affected, Range
+from imagewatch.advisories.malicious import as_malware
 from imagewatch.advisories.merge import merge_findings
 from imagewatch.advisories.names import normalise_name
 from imagewatch.ecosystems.catalog import ecosystem_and_release, os_ecosystem
@@ -192,4 +193,4 @@ def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory
             ecosystem=pkg.ecosystem, purl=pkg.purl, fixed_versions=fixes, severity=rating,
             score=score, summary=_summary(adv), layer=pkg.layer, path=pkg.path, severity_source=rated_by,
         ))
-    return merge_findings(findings, scheme)
+    return [as_malware(f) for f in merge_findings(findings, scheme)]

@@ -48,7 +48,8 @@ def merge_findings(findings: list[Finding], scheme: VersionScheme | None = None)
 def _combine(group: list[Finding], scheme: VersionScheme | None) -> Finding:
     if len(group) == 1:
         return group[0]
-    group = sorted(group, key=lambda f: _primary_rank(f.advisory_id))
+    # A malicious-package report (MAL-) leads: its summary says what the package does.
+    group = sorted(group, key=lambda f: (not f.advisory_id.startswith("MAL-"), _primary_rank(f.advisory_id)))
     head = group[0]
     ids = list(dict.fromkeys(i for f in group for i in f.ids))
     worst = max(group, key=lambda f: (SEVERITY_ORDER.get(f.severity, 0), f.score or 0.0))

@@ -140,10 +140,11 @@ async def _import(args: argparse.Namespace, config: Config, pool: Any) -> int:
 async def _sync(args: argparse.Namespace, config: Config, pool: Any) -> int:
     import aiohttp
 
+    from imagewatch.advisories.sources.catalog import default_sources
     from imagewatch.updater.sync import run_sources, select_sources
 
     try:
-        sources = select_sources(config.updater.sources)
+        sources = select_sources(config.updater.sources, default_sources(malicious_url=config.malware.feed_url))
     except ValueError as exc:
         _err(str(exc))
         return EXIT_USAGE

@@ -53,8 +53,8 @@ def _scan_parser(sub) -> None:
     scan.add_argument("--exit-code", type=int, default=0, metavar="N",
                       help="exit N when a finding passes the filters (default 0)")
     scan.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fix")
-    scan.add_argument("--scanners", default="vuln,secret,misconfig", metavar="LIST",
-                      help="any of vuln,secret,misconfig (default all)")
+    scan.add_argument("--scanners", default="vuln,secret,misconfig,malware", metavar="LIST",
+                      help="any of vuln,secret,misconfig,malware (default all)")
     scan.add_argument("--cache-dir", default=None, metavar="DIR",
                       help="per-layer results kept across runs (default DATA_DIR/cache)")
     scan.add_argument("--ignorefile", default=None, metavar="FILE",

@@ -62,7 +62,12 @@ class AlertFinding(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class AlertSecret(msgspec.Struct, kw_only=True, frozen=True):
-    """One secret as shown: where it is, in which layer, and a redacted preview only."""
+    """One secret as shown: where it is, in which layer, and a redacted preview only.
+
+    ``kind`` ``malware`` is a malicious or tampered file (rule and check in
+    ``rule_id``/``title``, no preview) or a known-malicious package (its
+    ``MAL-`` id and summary); they sort with secrets, ahead of vulnerabilities.
+    """
 
     rule_id: str
     title: str
@@ -73,10 +78,11 @@ class AlertSecret(msgspec.Struct, kw_only=True, frozen=True):
     removed_in: int | None = None
     preview: str = ""
     fingerprint: str = ""
+    kind: Literal["secret", "malware"] = "secret"
 
     @property
     def key(self) -> str:
-        return f"secret:{self.rule_id}:{self.path}:{self.fingerprint or self.line}"
+        return f"{self.kind}:{self.rule_id}:{self.path}:{self.fingerprint or self.line}"
 
 
 class AlertMisconfiguration(msgspec.Struct, kw_only=True, frozen=True):
@@ -176,10 +182,12 @@ def build_alert(
     events that would otherwise share an idempotency key.
     """
     new = set(new_ids)
-    vulns = [_alert_finding(f, new) for f in findings]
-    shown_secrets, misconfigs = [], []
+    findings = list(findings)
+    vulns = [_alert_finding(f, new) for f in findings if f.kind != "malware"]
+    shown_secrets = [_alert_malicious_package(f) for f in findings if f.kind == "malware"]
+    misconfigs = []
     for s in secrets:
-        if s.kind == "secret":
+        if s.kind in ("secret", "malware"):
             shown_secrets.append(_alert_secret(s))
         else:
             misconfigs.append(_alert_misconfiguration(s))
@@ -223,7 +231,14 @@ def _alert_secret(s: SecretFinding) -> AlertSecret:
         rule_id=s.rule_id, title=s.title, severity=s.severity, path=s.path, line=s.line,
         layer_index=s.layer_index, removed_in=s.removed_in,
         preview=redact_preview(s.preview), fingerprint=s.fingerprint,
+        kind="malware" if s.kind == "malware" else "secret",
     )
+
+
+def _alert_malicious_package(f: Finding) -> AlertSecret:
+    title = f"Known-malicious package {f.package} {f.version} ({f.ecosystem}): {f.summary}"
+    return AlertSecret(rule_id=f.advisory_id, title=title[:SUMMARY_CHARS], severity=f.severity,
+                       path=f.path or f"{f.ecosystem}/{f.package}@{f.version}", kind="malware")
 
 
 def _alert_misconfiguration(s: SecretFinding) -> AlertMisconfiguration:

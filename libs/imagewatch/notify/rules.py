@@ -18,7 +18,7 @@ Configuration, in the service's TOML config section::
     repositories = ["team-a/*"]   # globs on repository, or registry/repository
     min_severity = "high"
     only_fixable = false          # applies to vulnerabilities only
-    kinds = ["vulnerability", "secret", "misconfiguration"]
+    kinds = ["vulnerability", "secret", "misconfiguration", "malware"]
     channels = ["ops"]
 """
 
@@ -33,8 +33,8 @@ from imagewatch.models import SEVERITY_ORDER, Severity
 from imagewatch.notify.alert import AlertFinding, AlertMisconfiguration, AlertSecret, ImageRef
 from imagewatch.notify.secret import Secret
 
-Kind = Literal["vulnerability", "secret", "misconfiguration"]
-ALL_KINDS: list[Kind] = ["vulnerability", "secret", "misconfiguration"]
+Kind = Literal["vulnerability", "secret", "misconfiguration", "malware"]
+ALL_KINDS: list[Kind] = ["vulnerability", "secret", "misconfiguration", "malware"]
 
 
 class ChannelConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -77,7 +77,7 @@ class RouteConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
         if isinstance(item, AlertFinding):
             return "vulnerability" in self.kinds and (item.fixable or not self.only_fixable)
         if isinstance(item, AlertSecret):
-            return "secret" in self.kinds
+            return item.kind in self.kinds
         return "misconfiguration" in self.kinds
 
 

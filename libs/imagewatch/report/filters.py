@@ -24,7 +24,9 @@ def _severities(severities: Collection[str] | str | None) -> frozenset[str] | No
 
 def keep_finding(f: Finding, severities: frozenset[str] | None, ignore_unfixed: bool) -> bool:
     """True when ``f`` passes the severity and fixability filters."""
-    return (severities is None or f.severity in severities) and (f.fixable or not ignore_unfixed)
+    # A malicious package has no fixed version: removing it is the fix, so --ignore-unfixed keeps it.
+    fixed = f.fixable or f.kind == "malware"
+    return (severities is None or f.severity in severities) and (fixed or not ignore_unfixed)
 
 
 def keep_secret(s: SecretFinding, severities: frozenset[str] | None) -> bool:

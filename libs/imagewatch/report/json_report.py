@@ -4,9 +4,14 @@ Shape::
 
     {SchemaVersion: 2, CreatedAt, ArtifactName, ArtifactType: "container_image",
      Metadata: {ImageDigest, RepoDigests, Platform, OS: {Family, Name}},
-     Results: [{Target, Class: os-pkgs|lang-pkgs|secret|config, Type,
+     Results: [{Target, Class: malware|os-pkgs|lang-pkgs|secret|config, Type,
                 Packages: [...], Vulnerabilities: [...], Secrets: [...],
-                Misconfigurations: [...], ExperimentalModifiedFindings: [...]}]}
+                Misconfigurations: [...], Malware: [...], ExperimentalModifiedFindings: [...]}]}
+
+``Malware`` (Trivy has no such class) lists known-malicious packages
+(``Source: package``, the ``MAL-`` id and the record's summary) and malicious
+or tampered files (``Source: file``, rule, file, layer, removed in), never file
+contents.
 
 ``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
 advisory records, sources and last sync it was matched against; ``Warnings``
@@ -76,10 +81,31 @@ def misconfig_json(s: SecretFinding) -> dict:
     })
 
 
+def malware_package_json(f: Finding) -> dict:
+    """One known-malicious package as a ``Malware`` entry."""
+    return _drop_empty({
+        "Source": "package", "ID": f.advisory_id, "Aliases": [i for i in f.ids if i != f.advisory_id],
+        "Title": f.summary, "Severity": f.severity.upper(), "PkgName": f.package, "InstalledVersion": f.version,
+        "Ecosystem": f.ecosystem, "PkgPath": f.path, "PkgIdentifier": _drop_empty({"PURL": f.purl}),
+        "Layer": _layer(f.layer),
+    })
+
+
+def malware_file_json(s: SecretFinding) -> dict:
+    """One malicious or tampered file as a ``Malware`` entry (no contents)."""
+    return _drop_empty({
+        "Source": "file", "ID": s.rule_id, "Title": s.title, "Severity": s.severity.upper(),
+        "FilePath": s.path, "Layer": _drop_empty({"DiffID": s.layer, "Index": s.layer_index}),
+        "RemovedInLayer": s.removed_in, "Resolution": s.remediation,
+    })
+
+
 def suppressed_json(s: Suppressed) -> dict:
     """One suppressed item with the reason it was suppressed and the original finding."""
     if s.finding is not None:
-        body = vulnerability_json(s.finding)
+        body = malware_package_json(s.finding) if s.finding.kind == "malware" else vulnerability_json(s.finding)
+    elif s.secret is not None and s.secret.kind == "malware":
+        body = malware_file_json(s.secret)
     elif s.secret is not None and s.kind == "secret":
         body = secret_json(s.secret)
     else:
@@ -94,9 +120,11 @@ def _target_json(t: Target) -> dict:
     return _drop_empty({
         "Target": t.name, "Class": t.cls, "Type": t.type,
         "Packages": [package_json(p) for p in t.packages],
-        "Vulnerabilities": [vulnerability_json(f) for f in t.findings],
+        "Vulnerabilities": [vulnerability_json(f) for f in t.findings if f.kind != "malware"],
         "Secrets": [secret_json(s) for s in t.secrets if s.kind == "secret"],
-        "Misconfigurations": [misconfig_json(s) for s in t.secrets if s.kind != "secret"],
+        "Misconfigurations": [misconfig_json(s) for s in t.secrets if s.kind == "misconfiguration"],
+        "Malware": [malware_package_json(f) for f in t.findings if f.kind == "malware"]
+        + [malware_file_json(s) for s in t.secrets if s.kind == "malware"],
         "ExperimentalModifiedFindings": [suppressed_json(s) for s in t.suppressed],
     })
 

@@ -31,7 +31,7 @@ class Suppressed(msgspec.Struct, kw_only=True, omit_defaults=True):
     misconfiguration) is set.
     """
 
-    kind: Literal["vulnerability", "secret", "misconfiguration"]
+    kind: Literal["vulnerability", "secret", "misconfiguration", "malware"]
     status: str
     source: str
     justification: str = ""

@@ -87,8 +87,11 @@ def _vuln_result(rules: _Rules, f: Finding, image: str, os_pkg: bool) -> dict:
     help_text = (f"Vulnerability {vid}\nSeverity: {f.severity.upper()}\nPackage: {f.package}\n"
                  f"Fixed version: {fixed}\nAliases: {', '.join(f.ids) or f.advisory_id}\n{f.summary}")
     kind = "OsPackageVulnerability" if os_pkg else "LanguageSpecificPackageVulnerability"
-    rule = _rule(vid, kind, f.summary or vid, help_text, f.severity, score,
-                 ["vulnerability", "security"], _vuln_help_uri(vid))
+    tags = ["vulnerability", "security"]
+    if f.kind == "malware":
+        kind, tags = "MaliciousPackage", ["malware", "security"]
+        help_text = f"Known-malicious package {f.package} ({f.ecosystem})\n{vid}\n{f.summary}"
+    rule = _rule(vid, kind, f.summary or vid, help_text, f.severity, score, tags, _vuln_help_uri(vid))
     idx = rules.add(rule, f.severity, score)
     text = (f"Package: {f.package}\nInstalled Version: {f.version}\nVulnerability {vid}\n"
             f"Severity: {f.severity.upper()}\nFixed Version: {fixed}")
@@ -102,9 +105,10 @@ def _vuln_result(rules: _Rules, f: Finding, image: str, os_pkg: bool) -> dict:
 
 def _secret_result(rules: _Rules, s: SecretFinding, image: str) -> dict:
     score = sev.DEFAULT_SCORES.get(s.severity, 0.0)
-    tags = ["secret", "security"] if s.kind == "secret" else ["misconfiguration", "security"]
+    tags = [s.kind, "security"]
     help_text = f"{s.title}\nSeverity: {s.severity.upper()}" + (f"\n{s.remediation}" if s.remediation else "")
-    idx = rules.add(_rule(s.rule_id, "Secret" if s.kind == "secret" else "Misconfiguration",
+    name = {"secret": "Secret", "misconfiguration": "Misconfiguration", "malware": "Malware"}[s.kind]
+    idx = rules.add(_rule(s.rule_id, name,
                           s.title, help_text, s.severity, score, tags), s.severity, score)
     where = f"{s.path}:{s.line}" if s.line else s.path
     text = f"{s.title} in {where}" + (f" ({s.preview}*****)" if s.preview else "")

@@ -103,6 +103,17 @@ def _secret_rows(t: Target) -> tuple[list[str], list[list[str]], list[str]]:
     return header, rows, [s.severity for s in items]
 
 
+def _malware_rows(t: Target) -> tuple[list[str], list[list[str]], list[str]]:
+    header = ["ID", "Severity", "Where", "Layer", "Title"]
+    rows: list[tuple[str, list[str]]] = [
+        (f.severity, [f.advisory_id, f.severity.upper(), f"{f.package}@{f.version} ({f.ecosystem})",
+                      "", _clip(f.summary)]) for f in t.findings]
+    rows += [(s.severity, [s.rule_id, s.severity.upper(), _clip(s.path, 50), _layer_text(s), _clip(s.title)])
+             for s in t.secrets]
+    rows.sort(key=lambda r: (-sev.rank(r[0]), r[1][0], r[1][2]))
+    return header, [r for _, r in rows], [s for s, _ in rows]
+
+
 def _layer_text(s: SecretFinding) -> str:
     if s.layer_index is None:
         return ""
@@ -124,7 +135,12 @@ def _section(t: Target, color: bool, uncovered: CoverageEntry | None = None) -> 
     heading = {"secret": f"{t.name} (secrets)", "config": f"{t.name} (misconfigurations)"}.get(t.cls, t.name)
     if t.cls == "lang-pkgs" and t.type:
         heading = f"{t.name} ({t.type})"
-    header, rows, severities = _vuln_rows(t) if t.cls in ("os-pkgs", "lang-pkgs") else _secret_rows(t)
+    if t.cls == "malware":
+        header, rows, severities = _malware_rows(t)
+    elif t.cls in ("os-pkgs", "lang-pkgs"):
+        header, rows, severities = _vuln_rows(t)
+    else:
+        header, rows, severities = _secret_rows(t)
     out = ["", heading, "=" * _width(heading), _total(severities)]
     if uncovered is not None:  # nothing was checked: no "Total: 0" that reads as clean
         out[3] = (f"Not covered: no advisory data for {uncovered.ecosystem}; "

@@ -4,7 +4,9 @@ A target is the OS package database, one language package file (a lock file,
 a Go or Rust binary), or, for ecosystems where every package is its own
 metadata file (Python dist-info, node_modules package.json, gemspecs, jars),
 one target per ecosystem ("Python", "Node.js", "Ruby", "Java"). Secrets and
-misconfigurations are grouped per file. Order: OS, language, secret, config.
+misconfigurations are grouped per file. Malware (known-malicious packages and
+malicious or tampered files) is one target of class ``malware``, listed first.
+Order: malware, OS, language, secret, config.
 """
 
 from __future__ import annotations
@@ -72,7 +74,12 @@ def _package_key(result: ScanResult, p: Package) -> tuple[str, str, str]:
     return _lang_key(p.ecosystem, p.path)
 
 
+MALWARE_KEY = ("malware", "Malware", "malware")
+
+
 def _finding_key(result: ScanResult, f: Finding, index: dict) -> tuple[str, str, str]:
+    if f.kind == "malware":
+        return MALWARE_KEY
     for k in ((f.ecosystem, f.package, f.version, f.path), (f.ecosystem, f.package, f.version),
               (f.ecosystem, f.package)):
         if k in index:
@@ -83,6 +90,8 @@ def _finding_key(result: ScanResult, f: Finding, index: dict) -> tuple[str, str,
 
 
 def _secret_key(s: SecretFinding) -> tuple[str, str, str]:
+    if s.kind == "malware":
+        return MALWARE_KEY
     if s.kind == "secret":
         return ("secret", s.path or "image", "")
     return ("config", s.path or "image", "image-config" if s.path.startswith("config:") else "")
@@ -115,5 +124,5 @@ def build_targets(result: ScanResult) -> list[Target]:
             get(_finding_key(result, s.finding, index)).suppressed.append(s)
         elif s.secret is not None:
             get(_secret_key(s.secret)).suppressed.append(s)
-    order = {"os-pkgs": 0, "lang-pkgs": 1, "secret": 2, "config": 3}
+    order = {"malware": -1, "os-pkgs": 0, "lang-pkgs": 1, "secret": 2, "config": 3}
     return sorted(targets.values(), key=lambda t: (order[t.cls], t.name))

@@ -57,7 +57,7 @@ def _usage(message: str) -> ScanError:
 
 
 def parse_scanners(text: str) -> frozenset[str]:
-    """``vuln,secret,misconfig`` (any non-empty subset) as a set; raises ``ScanError`` (exit 2)."""
+    """``vuln,secret,misconfig,malware`` (any non-empty subset) as a set; raises ``ScanError`` (exit 2)."""
     names = frozenset(s.strip().lower() for s in text.split(",") if s.strip())
     unknown = sorted(names - set(SCANNERS))
     if unknown or not names:
@@ -175,7 +175,7 @@ async def _scan_image(opts: ScanOptions, config: Any, root: Path, progress: Prog
             limits=limits_from(inv.max_layer_bytes, inv.max_entries, inv.max_file_bytes),
             secret_limits=LayerLimits(max_layer_bytes=inv.max_layer_bytes, max_entries=inv.max_entries,
                                       max_read_bytes=config.secrets.max_file_bytes),
-            max_secret_file_bytes=config.secrets.max_file_bytes)
+            max_secret_file_bytes=config.secrets.max_file_bytes, malware=config.malware)
         async with open_target(opts.target, platform=opts.platform, fetcher=config.fetcher,
                                tmp_dir=Path(tmp), progress=progress) as image:
             try:

@@ -29,10 +29,11 @@ from imagewatch.report import ScanResult
 from imagewatch.scan.errors import EXIT_FAILED, ScanError
 from imagewatch.scan.progress import Progress
 from imagewatch.scan.target import TargetImage
+from imagewatch.config import MalwareConfig
 from imagewatch.secrets import DirectorySecretCache, SecretLayerSource, ThreadScanners, scan_image
 from imagewatch.store.installation import fingerprint_key
 
-SCANNERS = ("vuln", "secret", "misconfig")
+SCANNERS = ("vuln", "secret", "misconfig", "malware")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class PipelineOptions:
     limits: LayerLimits = LayerLimits()
     secret_limits: LayerLimits = LayerLimits()
     max_secret_file_bytes: int = 10 << 20
+    malware: MalwareConfig = field(default_factory=MalwareConfig)
 
 
 @dataclass
@@ -112,8 +114,8 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
                    progress: Progress) -> tuple[ScanResult, PipelineStats]:
     """Scan ``image`` against the advisory store in ``pool``; raises ``ScanError`` on failure."""
     stats = PipelineStats()
-    do_secrets = bool(options.scanners & {"secret", "misconfig"})
-    do_inventory = options.inventory or "vuln" in options.scanners
+    do_secrets = bool(options.scanners & {"secret", "misconfig", "malware"})
+    do_inventory = options.inventory or bool(options.scanners & {"vuln", "malware"})
     analysers = default_analysers()
     keys = [(a.name, a.version) for a in analysers] + [(LAYER_META, LAYER_META_VERSION)]
     inv_cache = DirectoryLayerCache(options.cache_dir / "inventory") if do_inventory else None
@@ -121,7 +123,9 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     scanners = None
     if do_secrets:
         # The installation's key: the CLI and the services fingerprint a secret alike.
-        scanners = ThreadScanners(await fingerprint_key(pool), max_file_bytes=options.max_secret_file_bytes)
+        malware = options.malware if "malware" in options.scanners else MalwareConfig(yara=False, checks=False)
+        scanners = ThreadScanners(await fingerprint_key(pool), max_file_bytes=options.max_secret_file_bytes,
+                                  malware=malware)
     progress.set_stage("fetching", len(image.layers))
     needed = await _missing(image.layers, inv_cache, keys, sec_cache, scanners.version if scanners else "")
     await asyncio.gather(*(image.blob(layer) for layer in needed))
@@ -150,11 +154,15 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     composed = inv.inventory if inv is not None else Inventory()
     stats.inventory_read = list(inv.analysed) if inv is not None else []
     findings, coverage = [], None
-    if "vuln" in options.scanners:
+    if options.scanners & {"vuln", "malware"}:
         progress.set_stage("matching")
         findings = await match_packages(pool, composed.packages, composed.os)
-        coverage = await coverage_of(pool, composed.packages, composed.os)
-    kinds = {k for k, s in (("secret", "secret"), ("misconfiguration", "misconfig")) if s in options.scanners}
+        if "vuln" in options.scanners:
+            coverage = await coverage_of(pool, composed.packages, composed.os)
+    wanted = {k for k, s in (("vulnerability", "vuln"), ("malware", "malware")) if s in options.scanners}
+    findings = [f for f in findings if f.kind in wanted]
+    kinds = {k for k, s in (("secret", "secret"), ("misconfiguration", "misconfig"), ("malware", "malware"))
+             if s in options.scanners}
     secret_findings = [f for f in (found.findings if found else []) if f.kind in kinds]
     stats.secrets_read = list(found.read) if found else []
     result = ScanResult(reference=image.reference, digest=image.digest, platform=image.platform,

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from imagewatch.layers import LayerError, LayerLimits
+from imagewatch.malware import tamper
 from imagewatch.models import LayerRef, SecretFinding
 from imagewatch.secrets.misconfig import check_config
 from imagewatch.secrets.cache import NoSecretCache, SecretLayerCache
@@ -45,7 +46,7 @@ class ImageSecrets:
 
 
 def _scan_in_thread(blob: Path, media_type: str, scanners: ThreadScanners, limits: LayerLimits) -> LayerSecrets:
-    return scan_layer(blob, media_type, scanners.get(), limits)
+    return scan_layer(blob, media_type, scanners.get(), limits, scanners.get_malware())
 
 
 async def _read_layer(source: SecretLayerSource, scanners: ThreadScanners, limits: LayerLimits,
@@ -80,7 +81,7 @@ async def layer_results(layers: Sequence[SecretLayerSource], scanners: ThreadSca
 
 
 def place(layers: Sequence[LayerRef], results: Sequence[LayerSecrets]) -> list[SecretFinding]:
-    """Layer findings with ``layer``, ``layer_index`` and ``removed_in`` filled in."""
+    """Layer findings with ``layer``, ``layer_index`` and ``removed_in`` filled in, plus replaced binaries."""
     removals = Removals([(r.paths, r.whiteouts, r.opaque_dirs) for r in results])
     out: list[SecretFinding] = []
     for index, (ref, result) in enumerate(zip(layers, results)):
@@ -89,6 +90,10 @@ def place(layers: Sequence[LayerRef], results: Sequence[LayerSecrets]) -> list[S
                 continue
             out.append(msgspec.structs.replace(
                 f, layer=ref.diff_id, layer_index=index, removed_in=removals.removed_in(f.path, index)))
+    digests = [tamper.LayerDigests(files=r.file_digests, databases=r.package_digests, diverted=r.diverted,
+                                   paths=[*r.paths, *r.whiteouts]) for r in results]
+    for index, f in tamper.tampered(digests):
+        out.append(msgspec.structs.replace(f, layer=layers[index].diff_id, layer_index=index))
     return out
 
 

@@ -1,4 +1,9 @@
-"""Scan one layer blob in one pass: file contents for secrets, entry metadata for misconfigurations."""
+"""Scan one layer blob in one pass: file contents for secrets and malware, entry metadata for misconfigurations.
+
+The malware scan (YARA, persistence and tampering checks) shares this pass:
+each file is decompressed and read once, its head sniffed for the secret
+scanner and, when malware wants it, its whole content handed to both.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 import msgspec
 
 from imagewatch.layers import LayerEntry, LayerLimits, ReadContent, walk_layer
+from imagewatch.malware.scan import MalwareScan
 from imagewatch.models import SecretFinding
 from imagewatch.secrets.detect import ScanStats, Scanner
 from imagewatch.secrets.misconfig import FileEntry, check_files
@@ -27,7 +33,9 @@ class LayerSecrets(msgspec.Struct, kw_only=True, omit_defaults=True):
     ``findings`` carry no layer or position (the image fills them in).
     ``paths`` (non-directory entries), ``whiteouts`` and ``opaque_dirs`` say
     which lower files this layer deletes or overwrites. ``stats`` counts
-    scanned and skipped files by the ``ScanStats`` field names.
+    scanned and skipped files by the ``ScanStats`` field names and the
+    ``malware_*`` counters. ``file_digests``, ``package_digests`` and
+    ``diverted`` are what the tampering check needs (``malware.tamper``).
     """
 
     findings: list[SecretFinding] = []
@@ -37,17 +45,26 @@ class LayerSecrets(msgspec.Struct, kw_only=True, omit_defaults=True):
     entries: int = 0
     uncompressed_bytes: int = 0
     stats: dict[str, int] = {}
+    file_digests: dict[str, str] = {}
+    package_digests: dict[str, dict[str, str]] = {}
+    diverted: list[str] = []
 
 
-def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimits) -> LayerSecrets:
+def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimits,
+               malware: MalwareScan | None = None) -> LayerSecrets:
     """Read one layer blob once and scan every regular file and entry (blocking, CPU-bound).
 
-    Files larger than ``scanner.max_size`` are skipped and counted without
-    being read; binary files are skipped after sniffing their head. Raises
-    ``layers.LayerRefused`` / ``LayerError`` as ``walk_layer`` does.
+    Files larger than ``scanner.max_size`` are skipped by the secret scanner
+    and counted; binary files are skipped by it after sniffing their head.
+    ``malware`` (when given) sees every entry and the whole content of the
+    files it wants, from the same read. Raises ``layers.LayerRefused`` /
+    ``LayerError`` as ``walk_layer`` does.
     """
     before = ScanStats()
     before.add(scanner.stats)
+    malware_before = malware.stats() if malware is not None else {}
+    if malware is not None:
+        malware.take_digests()
     findings: list[SecretFinding] = []
     entries: list[FileEntry] = []
 
@@ -57,23 +74,40 @@ def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimit
         entries.append(FileEntry(
             path=entry.path, mode=entry.mode & 0o7777, uid=entry.uid, gid=entry.gid, size=entry.size,
             layer_index=ABOVE_BASE, is_dir=entry.type == "dir", is_symlink=entry.type == "symlink"))
-        if entry.type != "file" or read is None:
+        is_file = entry.type == "file" and read is not None
+        if malware is not None:
+            findings.extend(malware.entry(entry.path, is_file, entry.size))
+        if not is_file:
             return
+        whole = malware is not None and malware.needs_content(entry.path, entry.size)
+        data = read() if whole else None
+        if malware is not None and data is not None:
+            findings.extend(malware.content(entry.path, data))
         if entry.size > scanner.max_size:
             scanner.stats.skipped_too_large += 1
             return
-        if is_binary(read(SNIFF_BYTES)):
+        if is_binary(data[:SNIFF_BYTES] if data is not None else read(SNIFF_BYTES)):
             scanner.stats.skipped_binary += 1
             return
-        findings.extend(scanner.scan(entry.path, read()))
+        findings.extend(scanner.scan(entry.path, data if data is not None else read()))
 
-    read_limits = msgspec.structs.replace(limits, max_read_bytes=max(scanner.max_size, SNIFF_BYTES))
-    with open(blob, "rb") as f:
-        walk = walk_layer(f, media_type, limits=read_limits, on_entry=on_entry)
+    wanted = max(scanner.max_size, SNIFF_BYTES, malware.max_file_bytes if malware is not None else 0)
+    read_limits = msgspec.structs.replace(limits, max_read_bytes=wanted)
+    try:
+        with open(blob, "rb") as f:
+            walk = walk_layer(f, media_type, limits=read_limits, on_entry=on_entry)
+    finally:
+        if malware is not None:
+            malware.close()
     findings.extend(check_files(entries))
     stats = {name: getattr(scanner.stats, name) - getattr(before, name) for name in _STAT_FIELDS}
+    digests = malware.take_digests() if malware is not None else None
+    if malware is not None:
+        stats.update({k: v - malware_before.get(k, 0) for k, v in malware.stats().items()})
     return LayerSecrets(
         findings=[msgspec.structs.replace(f, layer="", layer_index=None, removed_in=None) for f in findings],
         paths=sorted(walk.paths), whiteouts=sorted(walk.whiteouts), opaque_dirs=sorted(walk.opaque_dirs),
         entries=walk.entries, uncompressed_bytes=walk.uncompressed_bytes, stats=stats,
+        file_digests=digests.files if digests else {}, package_digests=digests.databases if digests else {},
+        diverted=digests.diverted if digests else [],
     )

@@ -46,17 +46,26 @@ async def replace_findings(conn: asyncpg.Connection, digest: str, findings: list
 
 
 async def image_findings(conn: asyncpg.Connection, digest: str, *, severity: list[str] | None = None,
-                         fixable: bool | None = None) -> list[Finding]:
-    """An image's findings, most severe first, optionally filtered."""
+                         fixable: bool | None = None, kind: str | None = None) -> list[Finding]:
+    """An image's findings, most severe first, optionally filtered (``kind``: vulnerability or malware)."""
     rows = await conn.fetch(
         """SELECT finding FROM findings WHERE image_digest = $1
              AND ($2::text[] IS NULL OR severity = ANY($2::text[]))
-             AND ($3::bool IS NULL OR (cardinality(fixed_versions) > 0) = $3)""",
-        digest, severity, fixable,
+             AND ($3::bool IS NULL OR (cardinality(fixed_versions) > 0) = $3)
+             AND ($4::text IS NULL OR coalesce(finding->>'kind', 'vulnerability') = $4)""",
+        digest, severity, fixable, kind,
     )
     out = [msgspec.convert(r["finding"], Finding) for r in rows]
     out.sort(key=lambda f: (-SEVERITY_ORDER.get(f.severity, 0), -(f.score or 0), f.advisory_id, f.package))
     return out
+
+
+async def malware_count(conn: asyncpg.Connection, digest: str) -> int:
+    """Number of an image's malware findings: known-malicious packages and malicious or tampered files."""
+    return await conn.fetchval(
+        """SELECT (SELECT count(*) FROM findings WHERE image_digest = $1 AND finding->>'kind' = 'malware')
+                + (SELECT count(*) FROM secret_findings WHERE image_digest = $1 AND kind = 'malware')""",
+        digest)
 
 
 async def advisory_ids(conn: asyncpg.Connection, digest: str | None) -> set[str]:

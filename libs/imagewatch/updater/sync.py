@@ -22,6 +22,8 @@ import msgspec
 from imagewatch.advisories import Advisory
 from imagewatch.advisories.cverecord import CveRecordFile
 from imagewatch.advisories.load import Record, load_records
+from imagewatch.advisories.malicious import PREFIX as MALICIOUS_PREFIX
+from imagewatch.advisories.malicious import SOURCE as MALICIOUS_SOURCE
 from imagewatch.advisories.sources import Source, SourceError, Unchanged, discard
 from imagewatch.advisories.sources.catalog import default_sources
 from imagewatch.ecosystems.debian.tracker import SOURCE as DEBIAN_TRACKER
@@ -161,12 +163,14 @@ async def run_sources(pool: Any, sources: Iterable[Source], session: Any, bus: A
 
 
 def source_name_of(advisory: Advisory) -> str:
-    """The source an imported advisory belongs to: ``alpine-secdb``, ``debian-tracker``, else ``osv:<ecosystem>``."""
+    """The source an imported advisory belongs to: ``alpine-secdb``, ``debian-tracker``, ``ossf-malicious`` (``MAL-`` ids), else ``osv:<ecosystem>``."""
     origin = (advisory.database_specific or {}).get("source")
     if origin == "alpine-secdb":
         return "alpine-secdb"
     if origin == DEBIAN_TRACKER:
         return "debian-tracker"
+    if advisory.id.startswith(MALICIOUS_PREFIX):
+        return MALICIOUS_SOURCE
     for entry in advisory.affected:
         if entry.package is not None and entry.package.ecosystem:
             return f"osv:{base_ecosystem(entry.package.ecosystem)}"

@@ -1,7 +1,7 @@
 """The one catalog of advisory sources that ``imagewatch db sync`` runs.
 
-OSV exports, one per ecosystem, plus the sources an ecosystem folder brings
-of its own (``Ecosystem.sources`` in ``imagewatch.ecosystems.catalog``).
+OSV exports, one per ecosystem, OpenSSF malicious-packages (``ossf-malicious``),
+plus the sources an ecosystem folder brings of its own (``Ecosystem.sources`` in ``imagewatch.ecosystems.catalog``).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from imagewatch.advisories.sources.base import Source
+from imagewatch.advisories.sources.malicious import DEFAULT_URL, MaliciousPackagesSource
 from imagewatch.advisories.sources.osv import OSV_ECOSYSTEMS, OSVSource
 from imagewatch.ecosystems.catalog import default_source_classes
 
@@ -23,6 +24,11 @@ def register(sources: Iterable[Source]) -> dict[str, Source]:
     return out
 
 
-def default_sources(ecosystems: Iterable[str] = OSV_ECOSYSTEMS) -> dict[str, Source]:
-    """One OSV export per ecosystem plus the ecosystems' own sources, by name (built on call, no I/O)."""
-    return register([*(OSVSource(e) for e in ecosystems), *(cls() for cls in default_source_classes())])
+def default_sources(ecosystems: Iterable[str] = OSV_ECOSYSTEMS,
+                    malicious_url: str = DEFAULT_URL) -> dict[str, Source]:
+    """One OSV export per ecosystem, the ecosystems' own sources and OpenSSF malicious-packages, by name.
+
+    Built on call, no I/O; ``malicious_url`` is ``[malware] feed_url``.
+    """
+    return register([*(OSVSource(e) for e in ecosystems), *(cls() for cls in default_source_classes()),
+                     MaliciousPackagesSource(malicious_url)])

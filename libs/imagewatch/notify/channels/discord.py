@@ -55,7 +55,7 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
     ]
     fields = [{"name": sev.title(), "value": str(n), "inline": True} for sev, n in alert.counts.items()]
     if alert.secrets:
-        fields.append({"name": "Secrets", "value": str(len(alert.secrets)), "inline": True})
+        fields.append({"name": w.secrets_heading(alert), "value": str(len(alert.secrets)), "inline": True})
     if alert.misconfigurations:
         fields.append({"name": "Misconfigurations", "value": str(len(alert.misconfigurations)), "inline": True})
     head: dict = {
@@ -67,7 +67,7 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
     if alert.api_url:
         head["url"] = alert.api_url
     embeds = [head]
-    embeds += _list_embed("Secrets", [w.secret_line(s, w.MARKDOWN) for s in shown.secrets], color)
+    embeds += _list_embed(w.secrets_heading(alert), [w.secret_line(s, w.MARKDOWN) for s in shown.secrets], color)
     embeds += _list_embed("Vulnerabilities", [w.finding_line(f, w.MARKDOWN) for f in shown.findings], color)
     embeds += _list_embed(
         "Misconfigurations", [w.misconfiguration_line(c, w.MARKDOWN) for c in shown.misconfigurations], color

@@ -66,7 +66,7 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
         _fact("New", w.new_text(alert)),
     ]
     sections = [{"widgets": facts}]
-    sections += _list_section("Secrets", [w.secret_line(s, HTML) for s in shown.secrets])
+    sections += _list_section(w.secrets_heading(alert), [w.secret_line(s, HTML) for s in shown.secrets])
     sections += _list_section("Vulnerabilities", [w.finding_line(f, HTML) for f in shown.findings])
     sections += _list_section(
         "Misconfigurations", [w.misconfiguration_line(c, HTML) for c in shown.misconfigurations]

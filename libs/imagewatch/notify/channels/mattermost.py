@@ -45,10 +45,10 @@ def build_text(alert: Alert, shown: Shown) -> str:
         f"**Why** {cell(w.reason_text(alert))} · **New** {w.new_text(alert)}",
     ]
     if shown.secrets:
-        lines += ["", "**Secrets**"]
+        lines += ["", f"**{w.secrets_heading(alert)}**"]
         lines += _table(
             ["Severity", "Rule", "Location", "Layer", "Preview"],
-            [[s.severity, cell(s.title or s.rule_id), _code(w.location(s.path, s.line)),
+            [[s.severity, cell(("MALWARE " + s.rule_id + ": " if s.kind == "malware" else "") + (s.title or s.rule_id)), _code(w.location(s.path, s.line)),
               cell(w.layer_text(s)), _code(s.preview) if s.preview else ""] for s in shown.secrets],
         )
     if shown.findings:
@@ -76,7 +76,7 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
     """The webhook payload: Markdown text and one attachment with the counts."""
     fields = [{"short": True, "title": sev.title(), "value": str(n)} for sev, n in alert.counts.items()]
     if alert.secrets:
-        fields.append({"short": True, "title": "Secrets", "value": str(len(alert.secrets))})
+        fields.append({"short": True, "title": w.secrets_heading(alert), "value": str(len(alert.secrets))})
     if alert.misconfigurations:
         fields.append({"short": True, "title": "Misconfigurations", "value": str(len(alert.misconfigurations))})
     return {

@@ -58,7 +58,7 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
     ]
     fields = [{"type": "mrkdwn", "text": f"*{sev.title()}*\n{n}"} for sev, n in alert.counts.items()]
     if alert.secrets:
-        fields.append({"type": "mrkdwn", "text": f"*Secrets*\n{len(alert.secrets)}"})
+        fields.append({"type": "mrkdwn", "text": f"*{w.secrets_heading(alert)}*\n{len(alert.secrets)}"})
     if alert.misconfigurations:
         fields.append({"type": "mrkdwn", "text": f"*Misconfigurations*\n{len(alert.misconfigurations)}"})
     blocks: list[dict] = [
@@ -68,7 +68,7 @@ def build_payload(alert: Alert, shown: Shown) -> dict:
     if fields:
         blocks.append({"type": "section", "fields": fields[:MAX_FIELDS]})
     blocks.append({"type": "divider"})
-    blocks += _list_blocks("Secrets", [w.secret_line(s, MRKDWN) for s in shown.secrets])
+    blocks += _list_blocks(w.secrets_heading(alert), [w.secret_line(s, MRKDWN) for s in shown.secrets])
     blocks += _list_blocks("Vulnerabilities", [w.finding_line(f, MRKDWN) for f in shown.findings])
     blocks += _list_blocks(
         "Misconfigurations", [w.misconfiguration_line(c, MRKDWN) for c in shown.misconfigurations]

@@ -65,7 +65,7 @@ def build_card(alert: Alert, shown: Shown) -> dict:
               color="Attention" if alert.max_severity in _SEVERE else "Default"),
         {"type": "FactSet", "facts": facts},
     ]
-    body += _list("Secrets", [w.secret_line(s, w.MARKDOWN) for s in shown.secrets])
+    body += _list(w.secrets_heading(alert), [w.secret_line(s, w.MARKDOWN) for s in shown.secrets])
     body += _list("Vulnerabilities", [w.finding_line(f, w.MARKDOWN) for f in shown.findings])
     body += _list("Misconfigurations", [w.misconfiguration_line(c, w.MARKDOWN) for c in shown.misconfigurations])
     if shown.omitted:

@@ -53,8 +53,12 @@ def counts_text(alert: Alert) -> str:
     parts = [f"{n} {sev}" for sev, n in alert.counts.items()]
     text = ", ".join(parts) + (" vulnerabilities" if parts else "")
     extra = []
-    if alert.secrets:
-        extra.append(f"{len(alert.secrets)} secret{'s' if len(alert.secrets) != 1 else ''}")
+    malware = sum(s.kind == "malware" for s in alert.secrets)
+    if malware:
+        extra.insert(0, f"{malware} malware")
+    secrets = len(alert.secrets) - malware
+    if secrets:
+        extra.append(f"{secrets} secret{'s' if secrets != 1 else ''}")
     if alert.misconfigurations:
         n = len(alert.misconfigurations)
         extra.append(f"{n} misconfiguration{'s' if n != 1 else ''}")
@@ -121,9 +125,18 @@ def location(path: str, line: int) -> str:
     return f"{path}:{line}" if line else path
 
 
+def secrets_heading(alert: Alert) -> str:
+    """``Secrets``, or ``Malware and secrets`` when malware items are among them."""
+    kinds = {s.kind for s in alert.secrets}
+    if "malware" not in kinds:
+        return "Secrets"
+    return "Malware and secrets" if "secret" in kinds else "Malware"
+
+
 def secret_line(s: AlertSecret, m: Markup) -> str:
-    """One line for one secret: rule, where, which layer, redacted preview."""
-    parts = [f"{SEVERITY_EMOJI[s.severity]} {m.bold(m.escape(s.title or s.rule_id))}"]
+    """One line for one secret (rule, where, which layer, redacted preview) or one malware item."""
+    label = f"MALWARE {s.rule_id}: " if s.kind == "malware" else ""
+    parts = [f"{SEVERITY_EMOJI[s.severity]} {m.bold(m.escape(label + (s.title or s.rule_id)))}"]
     parts.append(m.code(m.escape(location(s.path, s.line))))
     if layer_text(s):
         parts.append(layer_text(s))
