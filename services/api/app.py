@@ -11,7 +11,7 @@ from imagewatch_services.api import events, images, notifications
 from imagewatch_services.api import packages as image_packages
 from imagewatch_services.api import secrets as image_secrets
 from imagewatch_services.api import vulnerabilities
-from imagewatch_services.api import admission, dlq, openapi
+from imagewatch_services.api import admission, dlq, harbor, openapi
 from imagewatch_services.api.keys import CTX, MAX_BODY, TOKEN
 
 
@@ -50,5 +50,6 @@ def build_app(ctx: ServiceContext) -> web.Application:
         web.post("/v1/dlq/{id}/retry", dlq.retry_dead_letter),
         web.get("/v1/openapi.json", openapi.serve_openapi),
         web.post("/v1/admission", admission.admission_review),
+        *harbor.ROUTES,
     ])
     return app
