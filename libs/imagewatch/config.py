@@ -202,6 +202,13 @@ class HarborConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         return f"HarborConfig(token=***, refresh_after={self.refresh_after})"
 
 
+class MetricsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Prometheus metrics: the api refreshes the gauges it reads from PostgreSQL
+    (fleet findings, advisory sources, outbox) at most every ``refresh_seconds``."""
+
+    refresh_seconds: float = 15.0
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
@@ -220,6 +227,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     admission: AdmissionConfig = msgspec.field(default_factory=AdmissionConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
     harbor: HarborConfig = msgspec.field(default_factory=HarborConfig)
+    metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
 
     def __repr__(self) -> str:
         return "Config(...)"

@@ -15,12 +15,12 @@ import base64
 import binascii
 import re
 from collections.abc import Collection
-from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
 
 import msgspec
 
 from imagewatch.errors import ImagewatchError
+from imagewatch.runtime.metrics import build_version
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -51,17 +51,9 @@ class HarborRequestError(ImagewatchError):
         self.status = status
 
 
-def scanner_version() -> str:
-    """imagewatch's installed version (``0.0.0`` when it is not installed)."""
-    try:
-        return version("imagewatch")
-    except PackageNotFoundError:
-        return "0.0.0"
-
-
 def scanner() -> dict[str, str]:
     """The ``Scanner`` object: name, vendor, version."""
-    return {"name": "imagewatch", "vendor": "imagewatch", "version": scanner_version()}
+    return {"name": "imagewatch", "vendor": "imagewatch", "version": build_version()}
 
 
 def metadata(db_updated_at: str | None) -> dict:
