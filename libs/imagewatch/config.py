@@ -14,6 +14,7 @@ the key named. Environment variables override the file:
 ``IMAGEWATCH_BLOB_STORE``       ``nats`` (Object Store) or a directory path
 ``IMAGEWATCH_LOG_FORMAT``       ``json`` | ``console`` (default: by terminal)
 ``IMAGEWATCH_METRICS_PORT``     per-service health/metrics port (0: off)
+``IMAGEWATCH_HARBOR_TOKEN``     bearer token Harbor sends to the scanner adapter (a secret)
 ==============================  =========================================
 
 Secrets (tokens, passwords, chat URLs) are wrapped in :class:`Secret`, whose
@@ -204,6 +205,31 @@ class MalwareConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     feed_url: str = "https://github.com/ossf/malicious-packages/archive/refs/heads/main.zip"
 
 
+class HarborConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The Harbor Pluggable Scanner Adapter served by the api under ``/harbor/api/v1``.
+
+    ``token`` is the bearer token Harbor is configured with for this scanner (a
+    secret; empty turns the adapter off: every call answers 401).
+    ``refresh_after`` is the ``Refresh-After`` seconds of a report still being
+    made; ``authorization_ttl`` bounds how long Harbor's pull authorization for
+    one scan is kept (sealed, in memory of NATS) for the fetcher.
+    """
+
+    token: str = ""
+    refresh_after: int = 5
+    authorization_ttl: float = 3600.0
+
+    def __repr__(self) -> str:
+        return f"HarborConfig(token=***, refresh_after={self.refresh_after})"
+
+
+class MetricsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Prometheus metrics: the api refreshes the gauges it reads from PostgreSQL
+    (fleet findings, advisory sources, outbox) at most every ``refresh_seconds``."""
+
+    refresh_seconds: float = 15.0
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
@@ -222,6 +248,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     admission: AdmissionConfig = msgspec.field(default_factory=AdmissionConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
     malware: MalwareConfig = msgspec.field(default_factory=MalwareConfig)
+    harbor: HarborConfig = msgspec.field(default_factory=HarborConfig)
+    metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
 
     def __repr__(self) -> str:
         return "Config(...)"
@@ -242,6 +270,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "IMAGEWATCH_LOG_LEVEL": ("log", "level"),
     "IMAGEWATCH_METRICS_PORT": ("metrics_port",),
     "IMAGEWATCH_MAX_DELIVER": ("bus", "max_deliver"),
+    "IMAGEWATCH_HARBOR_TOKEN": ("harbor", "token"),
 }
 _LISTS = {("fetcher", "insecure_registries"), ("fetcher", "platforms")}
 _INTS = {("api", "port"), ("metrics_port",), ("bus", "max_deliver")}

@@ -24,6 +24,8 @@
     ├── report.base.ReportError, report.ignorefile.IgnoreFileError, report.vex.VexError
     ├── webhooks.base.WebhookError               a registry notification we cannot read
     ├── admission.policy.AdmissionError          a review we cannot judge
+    ├── harbor.spec.HarborRequestError           a Harbor scan request refused (status 400/422)
+    ├── harbor.authorization.AuthorizationUnavailable  Harbor's pull authorization expired or unreadable
     ├── cli.embedded.EmbeddedError               an embedded server that would not start
     └── scan.errors.ScanError                    the one-shot command (exit codes 2 and 3)
 

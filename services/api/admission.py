@@ -28,7 +28,9 @@ from imagewatch.admission.policy import (
     decide,
     image_reference,
     namespace_exempt,
+    outcome_of,
     parse_review,
+    reason_class,
     repository_exempt,
     review_response,
 )
@@ -112,16 +114,17 @@ async def resolve(request: web.Request, review: Review, images: list[ContainerIm
     return statuses
 
 
-async def evaluate(request: web.Request, review: Review) -> Decision:
-    """The decision for one review under the configured policy."""
+async def evaluate(request: web.Request, review: Review) -> tuple[Decision, str]:
+    """The decision for one review under the configured policy, and its reason class (for metrics)."""
     policy = request.app[CTX].config.admission
     if not review.images or namespace_exempt(policy, review.namespace):
-        return Decision(True)
+        return Decision(True), "exempt"
     unique = list({c.image: c for c in review.images}.values())
     checked = [c for c in unique if not repository_exempt(policy, image_reference(c.image))]
     if not checked:
-        return Decision(True)
-    return decide(policy, await resolve(request, review, checked))
+        return Decision(True), "exempt"
+    statuses = await resolve(request, review, checked)
+    return decide(policy, statuses), reason_class(policy, statuses)
 
 
 async def admission_review(request: web.Request) -> web.Response:
@@ -136,7 +139,8 @@ async def admission_review(request: web.Request) -> web.Response:
         return web.json_response({"error": f"admission: malformed JSON: {exc}"}, status=400)
     except AdmissionError as exc:
         return web.json_response({"error": str(exc)}, status=400)
-    decision = await evaluate(request, review)
+    decision, reason = await evaluate(request, review)
+    request.app[CTX].metrics.admission.labels(outcome_of(decision), reason).inc()
     log.info("admission", uid=review.uid, kind=review.kind, namespace=review.namespace,
              allowed=decision.allowed, images=len(review.images))
     return web.json_response(review_response(review.uid, decision))

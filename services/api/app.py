@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from imagewatch.config import webhook_token
+from imagewatch.runtime.httpmetrics import observe_requests
 from imagewatch.runtime.runner import ServiceContext, health_routes
 
 from imagewatch_services.api import events, images, notifications
@@ -12,26 +13,13 @@ from imagewatch_services.api import packages as image_packages
 from imagewatch_services.api import malware
 from imagewatch_services.api import secrets as image_secrets
 from imagewatch_services.api import vulnerabilities
-from imagewatch_services.api import admission, dlq, openapi
+from imagewatch_services.api import admission, dlq, harbor, openapi
 from imagewatch_services.api.keys import CTX, MAX_BODY, TOKEN
-
-
-@web.middleware
-async def count_requests(request: web.Request, handler):
-    """Count requests per route and status for /metrics."""
-    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "?"
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        request.app[CTX].metrics.http.labels("api", route, str(exc.status)).inc()
-        raise
-    request.app[CTX].metrics.http.labels("api", route, str(response.status)).inc()
-    return response
 
 
 def build_app(ctx: ServiceContext) -> web.Application:
     """The api application bound to a service context."""
-    app = web.Application(middlewares=[count_requests], client_max_size=ctx.config.api.max_body_bytes + 1024)
+    app = web.Application(middlewares=[observe_requests(ctx.metrics)], client_max_size=ctx.config.api.max_body_bytes + 1024)
     app[CTX] = ctx
     app[TOKEN] = webhook_token(ctx.config)
     app[MAX_BODY] = ctx.config.api.max_body_bytes
@@ -52,5 +40,6 @@ def build_app(ctx: ServiceContext) -> web.Application:
         web.post("/v1/dlq/{id}/retry", dlq.retry_dead_letter),
         web.get("/v1/openapi.json", openapi.serve_openapi),
         web.post("/v1/admission", admission.admission_review),
+        *harbor.ROUTES,
     ])
     return app

@@ -8,10 +8,12 @@ from imagewatch.config import Config
 from imagewatch.runtime.runner import ServiceContext, serve
 
 from imagewatch_services.api.app import build_app
+from imagewatch_services.api.metrics import store_refresher
 
 
 async def setup(ctx: ServiceContext) -> list:
     """Start the HTTP server; the api consumes no subject."""
+    ctx.scrape_hooks.append(store_refresher(ctx))
     runner = web.AppRunner(build_app(ctx), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, ctx.config.api.host, ctx.config.api.port).start()

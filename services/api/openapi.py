@@ -168,6 +168,33 @@ ROUTES: tuple[RouteDoc, ...] = (
              responses={"200": ("the AdmissionReview with response.allowed, status and warnings",
                                 ref("AdmissionReview")),
                         "400": ERR_400}),
+    RouteDoc("GET", "/harbor/api/v1/metadata", "Harbor scanner adapter: scanner metadata and capabilities",
+             "harbor", auth=True, content_type="application/vnd.scanner.adapter.metadata+json; version=1.1",
+             responses={"200": ("scanner, capabilities, properties", OBJECT), "401": ERR_401}),
+    RouteDoc("POST", "/harbor/api/v1/scan", "Harbor scanner adapter: accept a scan request", "harbor",
+             auth=True, content_type="application/vnd.scanner.adapter.scan.response+json; version=1.0",
+             body={"type": "object", "required": ["registry", "artifact"], "properties": {
+                 "registry": {"type": "object", "required": ["url"], "properties": {
+                     "url": {"type": "string"}, "authorization": {"type": "string"}}},
+                 "artifact": {"type": "object", "required": ["repository", "digest"], "properties": {
+                     "repository": {"type": "string"}, "digest": {"type": "string"},
+                     "tag": {"type": "string"}, "mime_type": {"type": "string"}}},
+                 "enabled_capabilities": {"type": "array", "items": OBJECT}}},
+             responses={"202": ("the scan id", {"type": "object", "required": ["id"],
+                                                "properties": {"id": {"type": "string"}}}),
+                        "400": "malformed JSON", "401": ERR_401, "422": "a field is invalid (named)",
+                        "500": "the scan could not be queued"}),
+    RouteDoc("GET", "/harbor/api/v1/scan/{scan_request_id}/report", "Harbor scanner adapter: the scan report",
+             "harbor", auth=True,
+             content_type="application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0",
+             params=(Param("scan_request_id", "the id POST /scan answered", "path"),
+                     Param("sbom_media_type", "application/spdx+json or application/vnd.cyclonedx+json "
+                                              "(with Accept: application/vnd.security.sbom.report+json; version=1.0)")),
+             responses={"200": ("the vulnerability (or SBOM) report", OBJECT),
+                        "302": "still running: retry after the Refresh-After header's seconds",
+                        "400": "sbom_media_type missing or unknown", "401": ERR_401,
+                        "404": "unknown scan request id", "500": "the scan failed (the reason is in error.message)",
+                        "501": "no report of the Accept type"}),
 )
 
 

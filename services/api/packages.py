@@ -64,6 +64,21 @@ def _reference(image: dict) -> str:
     return f"{image['repositories'][0]}@{image['digest']}" if image["repositories"] else image["digest"]
 
 
+async def sbom_document(conn, digest: str, fmt: str) -> bytes | None:
+    """The SBOM of a stored image rendered as ``fmt`` (cyclonedx or spdx), or None for an unknown image."""
+    image = await image_store.get_image(conn, digest)
+    if image is None:
+        return None
+    pkgs = await store.image_packages(conn, digest)
+    finished = image["stages"]["inventory"].get("finished_at")
+    result = ScanResult(
+        reference=_reference(image), digest=digest, platform=image["platform"],
+        os=msgspec.convert(image["os"], OSInfo) if image["os"] else None, packages=pkgs,
+        **({"created": datetime.fromisoformat(finished).replace(microsecond=0)} if finished else {}),
+    )
+    return render(result, fmt)
+
+
 async def get_sbom(request: web.Request) -> web.Response:
     """``GET /v1/images/{digest}/sbom?format=cyclonedx|spdx``: CycloneDX 1.5 or SPDX 2.3 JSON."""
     fmt = request.query.get("format", "cyclonedx")
@@ -71,14 +86,7 @@ async def get_sbom(request: web.Request) -> web.Response:
         return _error(400, f"format: expected one of {', '.join(SBOM_FORMATS)}, got {fmt!r}")
     digest = request.match_info["digest"]
     async with request.app[CTX].pool.acquire() as conn:
-        image = await image_store.get_image(conn, digest)
-        if image is None:
-            return _error(404, "image not found")
-        pkgs = await store.image_packages(conn, digest)
-    finished = image["stages"]["inventory"].get("finished_at")
-    result = ScanResult(
-        reference=_reference(image), digest=digest, platform=image["platform"],
-        os=msgspec.convert(image["os"], OSInfo) if image["os"] else None, packages=pkgs,
-        **({"created": datetime.fromisoformat(finished).replace(microsecond=0)} if finished else {}),
-    )
-    return web.Response(body=render(result, fmt), headers={"Content-Type": media_type(fmt)})
+        body = await sbom_document(conn, digest, fmt)
+    if body is None:
+        return _error(404, "image not found")
+    return web.Response(body=body, headers={"Content-Type": media_type(fmt)})

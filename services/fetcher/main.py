@@ -13,7 +13,7 @@ import aiohttp
 
 from imagewatch.config import Config
 from imagewatch.fetcher import fetch
-from imagewatch.fetcher.stage import STAGE, push_handler, secret_scanners
+from imagewatch.fetcher.stage import STAGE, harbor_failed, push_handler, secret_scanners
 from imagewatch.messages import SUBJECT_PUSH, PushEvent
 from imagewatch.runtime.bus import Worker
 from imagewatch.runtime.runner import ServiceContext, serve
@@ -25,8 +25,10 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
     ctx.cleanup.append(session.close)
     cfg = ctx.config.fetcher
     client = fetch.make_client(session, cfg, use_docker_config=False)
-    handler = push_handler(ctx, client, await secret_scanners(ctx))
-    return [Worker(ctx.bus, STAGE, SUBJECT_PUSH, PushEvent, handler, cfg.concurrency, ctx.metrics)]
+    handler = push_handler(ctx, client, await secret_scanners(ctx),
+                           lambda host, authorization: fetch.authorized_client(session, cfg, host, authorization))
+    return [Worker(ctx.bus, STAGE, SUBJECT_PUSH, PushEvent, handler, cfg.concurrency, ctx.metrics,
+                   on_dead=harbor_failed(ctx))]
 
 
 async def run(config: Config) -> None:

@@ -25,7 +25,7 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
     dispatcher = Dispatcher(
         ctx.pool, {c.name: c for c in settings.notify.channels}, session,
         max_attempts=cfg.max_attempts, poll_interval=cfg.poll_interval, retry_base=cfg.retry_base,
-        retry_cap=cfg.retry_cap, batch_size=cfg.batch_size, timeout=cfg.timeout,
+        retry_cap=cfg.retry_cap, batch_size=cfg.batch_size, timeout=cfg.timeout, metrics=ctx.metrics,
     )
     ctx.background.append(asyncio.create_task(dispatcher.run()))
     handler = EventHandler(ctx.pool, settings, dispatcher.wake)

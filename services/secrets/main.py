@@ -99,6 +99,8 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
             for layer in msg.layers:
                 await images.mark_layer_scanned(conn, layer.diff_id, STAGE, version)
             await images.set_stage(conn, digest, STAGE, "done")
+        for finding in findings:
+            ctx.metrics.secrets_found.labels(finding.kind, finding.severity).inc()
         # keyed by the push that led here (the fetched id holds the digest): a second tag is its own event
         await ctx.bus.publish(SUBJECT_SECRETS, SecretsReady(
             image_digest=digest, registry=msg.registry, repository=msg.repository, tag=msg.tag,

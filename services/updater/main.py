@@ -42,6 +42,7 @@ async def run_once(ctx: ServiceContext, session: aiohttp.ClientSession) -> list[
     results = await updating.run_sources(ctx.pool, sources, session, ctx.bus)
     for r in results:
         if r.state == "failed":
+            ctx.metrics.sync_failures.labels(r.source).inc()
             log.warning("source failed", source=r.source, error=r.error)
         else:
             log.info("source run", source=r.source, state=r.state, advisories=len(r.advisories),

@@ -251,3 +251,33 @@ def review_response(uid: str, decision: Decision) -> dict[str, Any]:
         response["warnings"] = [w if len(w) <= MAX_WARNING else w[:MAX_WARNING - 1] + "…"
                                 for w in decision.warnings]
     return {"apiVersion": API_VERSION, "kind": "AdmissionReview", "response": response}
+
+
+def outcome_of(decision: Decision) -> str:
+    """``denied``, ``warned`` (allowed with warnings) or ``allowed``: the metrics outcome of a decision."""
+    if not decision.allowed:
+        return "denied"
+    return "warned" if decision.warnings else "allowed"
+
+
+def reason_class(policy: AdmissionConfig, statuses: list[ImageStatus]) -> str:
+    """The class of the reason behind ``decide``'s answer, from a closed set for metrics.
+
+    ``findings`` (some image at or above the threshold), ``unscanned`` (an image
+    not scanned, denied or warned), ``findings_below_threshold`` (warned only)
+    or ``clean``; exempt reviews are classed ``exempt`` by the caller.
+    """
+    blocking = blocking_severities(policy.severity_threshold)
+    over = below = unscanned = False
+    for st in statuses:
+        if not st.scanned:
+            unscanned = True
+            continue
+        counts = st.fixable if policy.only_fixable else st.counts
+        over = over or any(counts.get(s) for s in blocking)
+        below = below or any(n for s, n in counts.items() if s not in blocking)
+    if over:
+        return "findings"
+    if unscanned:
+        return "unscanned"
+    return "findings_below_threshold" if below else "clean"

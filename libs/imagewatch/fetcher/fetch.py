@@ -59,6 +59,32 @@ def make_client(session: aiohttp.ClientSession, config: FetcherConfig,
                           credentials=credentials_lookup(config, use_docker_config), limits=limits)
 
 
+def authorized_client(session: aiohttp.ClientSession, config: FetcherConfig, host: str,
+                      authorization: str) -> RegistryClient:
+    """A client for one pull with an ``Authorization`` handed over for ``host`` (Harbor's scan token).
+
+    ``Basic`` credentials answer the registry's challenge (token exchange or
+    Basic) for that host only; a ``Bearer`` token is sent as is. Other hosts
+    get the configured credentials; an empty authorization pulls anonymously.
+    """
+    import base64
+
+    limits = RegistryLimits(max_manifest_bytes=config.max_manifest_bytes, max_blob_bytes=config.max_blob_bytes)
+    configured = credentials_lookup(config, use_docker_config=False)
+    scheme, _, value = authorization.partition(" ")
+    preset = None
+    credentials = configured
+    if scheme.lower() == "bearer":
+        preset = (host, authorization)
+    elif scheme.lower() == "basic":
+        user, _, password = base64.b64decode(value).decode().partition(":")
+        credentials = lambda h: (user, password) if h == host else configured(h)  # noqa: E731
+    else:
+        credentials = lambda h: None if h == host else configured(h)  # noqa: E731
+    return RegistryClient(session, insecure_registries=set(config.insecure_registries),
+                          credentials=credentials, limits=limits, preset_authorization=preset)
+
+
 async def resolve(client: RegistryClient, reference: Reference, platforms: list[str]) -> list[ResolvedImage]:
     """The platform images of ``reference`` with verified manifests and configs."""
     selection = "all" if platforms == ["all"] else platforms

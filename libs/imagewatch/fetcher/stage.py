@@ -7,14 +7,21 @@ against their digests) into the blob store; publish ``iw.fetched``. A
 registry error is a ``Retry`` when transient, else ``Permanent``; a reference
 that cannot be resolved is recorded in ``scan_failures``, a platform image
 whose layers cannot be stored gets its fetcher stage marked failed.
+
+A push event of a Harbor scan (``event_id = harbor:<scan id>``) is pulled with
+the authorization Harbor gave for it, read sealed from the in-memory KV bucket
+(``imagewatch.harbor.authorization``) and dropped once the fetch is done; when
+the message is dead-lettered the Harbor scan is marked failed with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 from imagewatch.fetcher import fetch
+from imagewatch.harbor import authorization as harbor_auth
 from imagewatch.messages import SUBJECT_FETCHED, Fetched, PushEvent
 from imagewatch.oci import Reference, RegistryClient, RegistryError
 from imagewatch.runtime.bus import Delivery, Handler
@@ -22,6 +29,7 @@ from imagewatch.runtime.errors import Permanent, Retry
 from imagewatch.runtime.logs import get_logger
 from imagewatch.runtime.runner import ServiceContext
 from imagewatch.secrets import ThreadScanners, redacted_config
+from imagewatch.store import harbor as harbor_store
 from imagewatch.store import images as store
 from imagewatch.store.installation import fingerprint_key
 
@@ -47,12 +55,52 @@ async def secret_scanners(ctx: ServiceContext) -> ThreadScanners:
     return ThreadScanners(key, max_file_bytes=ctx.config.secrets.max_file_bytes)
 
 
-def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadScanners) -> Handler:
-    """The handler of ``PushEvent`` bound to a service context, a registry client and scanners."""
+AuthorizedClient = Callable[[str, str], RegistryClient]
+
+
+async def _client_for(ctx: ServiceContext, event: PushEvent, client: RegistryClient,
+                      authorized: AuthorizedClient | None) -> RegistryClient:
+    scan_id = harbor_auth.scan_id_of(event.event_id)
+    if scan_id is None or authorized is None:
+        return client
+    async with ctx.pool.acquire() as conn:
+        key = await fingerprint_key(conn)
+    try:
+        value = await harbor_auth.take(ctx.bus.js, ctx.config.harbor.authorization_ttl, key, scan_id)
+    except harbor_auth.AuthorizationUnavailable as exc:
+        raise Permanent(str(exc)) from None
+    return authorized(event.registry, value)
+
+
+def harbor_failed(ctx: ServiceContext):
+    """The fetcher's ``on_dead`` hook: a dead-lettered Harbor scan is failed with the reason."""
+    async def on_dead(event: PushEvent, error: str) -> None:
+        scan_id = harbor_auth.scan_id_of(event.event_id)
+        if scan_id is None:
+            return
+        async with ctx.pool.acquire() as conn:
+            await harbor_store.fail_scan(conn, scan_id, error)
+        await harbor_auth.forget(ctx.bus.js, ctx.config.harbor.authorization_ttl, scan_id)
+    return on_dead
+
+
+def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadScanners,
+                 authorized: AuthorizedClient | None = None) -> Handler:
+    """The handler of ``PushEvent`` bound to a service context, a registry client and scanners.
+
+    ``authorized(host, authorization)`` makes the client of a Harbor scan's pull.
+    """
     cfg = ctx.config.fetcher
 
     async def handle(event: PushEvent, delivery: Delivery) -> None:
         reference = Reference(event.registry, event.repository, event.tag, event.digest)
+        pull = await _client_for(ctx, event, client, authorized)
+        await _fetch(event, reference, pull)
+        scan_id = harbor_auth.scan_id_of(event.event_id)
+        if scan_id is not None:
+            await harbor_auth.forget(ctx.bus.js, ctx.config.harbor.authorization_ttl, scan_id)
+
+    async def _fetch(event: PushEvent, reference: Reference, client: RegistryClient) -> None:
         try:
             images = await fetch.resolve(client, reference, cfg.platforms)
         except RegistryError as exc:

@@ -44,6 +44,7 @@ def push_handler(ctx: ServiceContext):
             image_digest=digest, registry=msg.registry, repository=msg.repository, tag=msg.tag,
             reason="push", counts=severity_counts(findings), new=new, fixed=fixed,
         ), msg_id=f"findings:{digest}:push" + (f":{msg.repository}:{msg.tag}" if msg.tag else ""))
+        ctx.metrics.images_scanned.inc()
         log.info("matched", image_digest=digest, packages=len(packages), findings=len(findings),
                  new=len(new), fixed=len(fixed))
 

@@ -41,8 +41,10 @@ class Dispatcher:
         retry_cap: float = 600.0,
         batch_size: int = 20,
         timeout: float = 15.0,
+        metrics=None,
     ) -> None:
         self.pool = pool
+        self.metrics = metrics
         self.channels = dict(channels)
         self.session = session
         self.max_attempts = max(1, max_attempts)
@@ -99,6 +101,11 @@ class Dispatcher:
         attempt = row.attempts + 1
         fields = {"outbox_id": row.id, "channel": row.channel, "kind": row.kind, "attempt": attempt,
                   "status": result.status}
+        channel = self.channels.get(row.channel)
+        outcome = "sent" if result.ok else "retried" if (
+            result.outcome == "retry" and attempt < self.max_attempts) else "failed"
+        if self.metrics is not None:
+            self.metrics.notification(channel.kind if channel is not None else "unconfigured", outcome)
         if result.ok:
             await outbox.record_sent(conn, row.id, result.status)
             log.info("notification sent", **fields)

@@ -6,6 +6,10 @@ for ``scope`` (``repository:<name>:pull``), with the credentials as Basic auth
 when there are any, anonymously otherwise. Tokens are cached per (host,
 scope) until shortly before they expire; the challenge is remembered per host
 so later scopes get their token without a 401 round trip first.
+
+A ``preset`` (host, header) is sent as is to that host, before any challenge
+and instead of any token exchange (Harbor hands its scanner a ready bearer
+token for one artifact); a 401 with it is final.
 """
 
 from __future__ import annotations
@@ -63,8 +67,10 @@ def basic_header(user: str, password: str) -> str:
 class Authenticator:
     """Produces the ``Authorization`` header for (host, scope), fetching tokens as needed."""
 
-    def __init__(self, transport: Transport, credentials: Credentials | None) -> None:
+    def __init__(self, transport: Transport, credentials: Credentials | None,
+                 preset: tuple[str, str] | None = None) -> None:
         self._transport = transport
+        self._preset = preset
         self._credentials = credentials or (lambda host: None)
         self._challenges: dict[str, Challenge] = {}
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
@@ -78,7 +84,9 @@ class Authenticator:
         return chosen
 
     async def header(self, host: str, scope: str) -> str | None:
-        """The header to send before any 401: cached token, Basic, or fresh token."""
+        """The header to send before any 401: preset, cached token, Basic, or fresh token."""
+        if self._preset is not None and self._preset[0] == host:
+            return self._preset[1]
         challenge = self._challenges.get(host)
         if challenge is None:
             return None
@@ -92,6 +100,8 @@ class Authenticator:
 
     async def answer(self, host: str, scope: str, headers: Iterable[str]) -> str | None:
         """The header to retry with after a 401, or None when nothing new can be tried."""
+        if self._preset is not None and self._preset[0] == host:
+            return None
         self._tokens.pop((host, scope), None)
         challenge = self.remember(host, headers)
         if challenge is None:

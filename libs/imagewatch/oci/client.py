@@ -34,6 +34,8 @@ class RegistryClient:
 
     ``credentials(host)`` returns ``(user, password)`` or None; ``host`` is the
     ``host[:port]`` the API is served from (``docker.io`` is asked for Docker Hub).
+    ``preset_authorization`` (host, ``Authorization`` value) is sent to that host
+    as given (see :class:`~imagewatch.oci.auth.Authenticator`).
     """
 
     def __init__(
@@ -44,11 +46,12 @@ class RegistryClient:
         limits: RegistryLimits | None = None,
         *,
         sleep: Sleep = asyncio.sleep,
+        preset_authorization: tuple[str, str] | None = None,
     ) -> None:
         self.limits = limits or RegistryLimits()
         self.insecure_registries = frozenset(insecure_registries)
         self._transport = Transport(session, self.limits, sleep)
-        self._auth = Authenticator(self._transport, _hub_aware(credentials))
+        self._auth = Authenticator(self._transport, _hub_aware(credentials), preset_authorization)
 
     def base_url(self, host: str) -> str:
         """``http://host`` for insecure registries, ``https://host`` otherwise."""

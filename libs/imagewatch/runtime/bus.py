@@ -94,11 +94,16 @@ class Bus:
 
     async def consumer_pending(self, stage: str, subject: str) -> int:
         """Messages waiting for a stage's consumer (for metrics and tests)."""
+        pending, ack_pending, _ = await self.consumer_backlog(stage, subject)
+        return pending + ack_pending
+
+    async def consumer_backlog(self, stage: str, subject: str) -> tuple[int, int, int]:
+        """A stage consumer's (pending, ack-pending, redelivered) message counts; zeros before it exists."""
         try:
             info = await self.js.consumer_info(self.config.stream, self.durable_name(stage, subject))
         except NotFoundError:
-            return 0
-        return (info.num_pending or 0) + (info.num_ack_pending or 0)
+            return 0, 0, 0
+        return info.num_pending or 0, info.num_ack_pending or 0, info.num_redelivered or 0
 
     async def dead_letters(self, limit: int = 1000) -> list[tuple[int, DeadLetter]]:
         """Dead-lettered messages still in the stream, oldest first, with their sequence."""
@@ -208,6 +213,8 @@ class Worker:
         started = time.perf_counter()
         outcome = "ok"
         message = None
+        if self.metrics is not None:
+            self.metrics.in_flight.labels(self.stage, self.subject).inc()
         try:
             if attempt > self.bus.config.max_deliver:
                 raise Permanent(f"{self.stage}: gave up after {attempt - 1} deliveries")
@@ -236,6 +243,7 @@ class Worker:
         finally:
             elapsed = time.perf_counter() - started
             if self.metrics is not None:
+                self.metrics.in_flight.labels(self.stage, self.subject).dec()
                 self.metrics.observe(self.stage, self.subject, outcome, elapsed)
             log.info("handled", outcome=outcome, seconds=round(elapsed, 4))
 

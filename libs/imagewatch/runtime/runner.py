@@ -20,6 +20,7 @@ from aiohttp import web
 from imagewatch.runtime.blobstore import BlobStore, open_blob_store
 from imagewatch.runtime.bus import Bus, Worker
 from imagewatch.config import Config, data_dir
+from imagewatch.runtime.httpmetrics import observe_requests
 from imagewatch.runtime.logs import configure, get_logger
 from imagewatch.runtime.metrics import Metrics
 from imagewatch.store import images
@@ -39,6 +40,7 @@ class ServiceContext:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     background: list[asyncio.Task] = field(default_factory=list)
     cleanup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    scrape_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def tmp_dir(self) -> Path:
         """This service's scratch directory under the data dir, created when missing."""
@@ -76,6 +78,11 @@ def health_routes(ctx: ServiceContext) -> list[web.RouteDef]:
         return web.json_response({"ready": ok, "checks": checks}, status=200 if ok else 503)
 
     async def metrics(_: web.Request) -> web.Response:
+        for hook in ctx.scrape_hooks:
+            try:
+                await hook()
+            except Exception as exc:  # noqa: BLE001 - a scrape still answers with what it has
+                get_logger(ctx.name).warning("metrics refresh failed", error=str(exc) or type(exc).__name__)
         return web.Response(body=ctx.metrics.render(), content_type="text/plain", charset="utf-8")
 
     return [web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics)]
@@ -85,8 +92,7 @@ async def _watch_pending(ctx: ServiceContext, workers: list[Worker]) -> None:
     while not ctx.stopping.is_set():
         for w in workers:
             try:
-                n = await ctx.bus.consumer_pending(w.stage, w.subject)
-                ctx.metrics.pending.labels(ctx.name, w.stage, w.subject).set(n)
+                ctx.metrics.backlog(w.stage, w.subject, *await ctx.bus.consumer_backlog(w.stage, w.subject))
             except Exception:  # noqa: BLE001 - metrics are best effort
                 pass
         try:
@@ -139,7 +145,7 @@ async def start_service(name: str, config: Config,
     workers = await setup(ctx)
     http = None
     if config.metrics_port:
-        app = web.Application()
+        app = web.Application(middlewares=[observe_requests(ctx.metrics)])
         app.add_routes(health_routes(ctx))
         http = web.AppRunner(app, access_log=None)
         await http.setup()

@@ -244,6 +244,14 @@ async def get_advisory(conn: Any, advisory_id: str) -> Advisory | None:
     return None if doc is None else _DECODER.decode(doc)
 
 
+async def get_advisories(conn: Any, advisory_ids: Iterable[str]) -> dict[str, Advisory]:
+    """Stored advisories by id (withdrawn ones too), in one query; ids not stored are absent."""
+    async with _connection(conn) as c:
+        rows = await c.fetch("SELECT id, doc::text AS doc FROM advisories WHERE id = ANY($1::text[])",
+                             sorted(set(advisory_ids)))
+    return {r["id"]: _DECODER.decode(r["doc"]) for r in rows}
+
+
 async def record_sync(conn: Any, source: str, fingerprint: str, records: int | None = None) -> None:
     """Remember a finished sync of ``source``; ``records`` defaults to its stored count."""
     async with _connection(conn) as c:
