@@ -3,7 +3,9 @@
 A push alerts once both the matcher and the secrets stage of the image are
 finished: each message records its stage under the repository tag's lock,
 and the one that finds the other stage finished (its message seen, or its
-state done/failed) decides. An advisory re-match decides at once. Deciding
+state failed; for the secrets stage also done) decides. A matcher that is
+done but whose message is not yet seen is waited for: its message carries
+what is new for the tag, and it always follows ``done``. An advisory re-match decides at once. Deciding
 means: build the alert from the stored findings, drop what was alerted for
 the tag before, route, render, and write the state change and the outbox
 rows in one transaction. Redelivered or racing messages queue nothing twice.
@@ -33,6 +35,9 @@ log = get_logger("notifier")
 STAGE = "notifier"
 INPUT_STAGES = ("matcher", "secrets")
 FINISHED = ("done", "failed")
+# The matcher's message carries what is new for the tag: a finished matcher
+# counts only once its message is seen (it always follows ``done``), or when it failed.
+FINISHED_WITHOUT_MESSAGE = {"matcher": ("failed",), "secrets": FINISHED}
 
 
 class EventHandler:
@@ -79,7 +84,7 @@ class EventHandler:
             await outbox.mark_input(conn, digest, stage, new)
             seen = await outbox.inputs(conn, digest)
             stages = await images_store.stages_of(conn, digest)
-        if not all(s in seen or stages[s]["state"] in FINISHED for s in INPUT_STAGES):
+        if not all(s in seen or stages[s]["state"] in FINISHED_WITHOUT_MESSAGE[s] for s in INPUT_STAGES):
             return None
         return seen.get("matcher", new)
 
