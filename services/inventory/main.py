@@ -44,7 +44,7 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
         async with ctx.pool.acquire() as conn:
             await images.set_stage(conn, digest, STAGE, "running")
         try:
-            sources = [LayerSource(layer.diff_id, layer.media_type, ctx.blob_fetcher(layer.digest))
+            sources = [LayerSource(layer.diff_id, layer.media_type, ctx.blob_fetcher(layer.digest), layer.digest)
                        for layer in msg.layers]
             result = await inventory_image(sources, analysers, cache, limits, tmp)
         except LayerFailed as exc:

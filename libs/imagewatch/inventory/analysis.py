@@ -79,6 +79,7 @@ def analyse_layer(
     *,
     tmp_dir: str | Path | None = None,
     on_entry: OnEntry | None = None,
+    diff_id: str | None = None,
 ) -> LayerAnalysis:
     """Read a layer blob once and run every analyser on the files it wants.
 
@@ -86,7 +87,9 @@ def analyse_layer(
     given) that is removed before returning. OS files are always read.
     ``on_entry`` is passed to ``walk_layer`` so a secret scanner shares the pass.
     An analyser that raises is recorded in its result's ``error``; limits and
-    escaping paths raise ``LayerRefused``, corrupt streams ``LayerError``.
+    escaping paths raise ``LayerRefused``, corrupt streams ``LayerError``. With
+    ``diff_id`` the layer is refused (``LayerRefused``, reason ``diff_id``) unless
+    its uncompressed content hashes to it; no analyser runs before that check.
     """
     wanted_by: dict[str, list[int]] = {}
     os_files = set(OS_FILES)
@@ -98,7 +101,8 @@ def analyse_layer(
         return bool(who) or path in os_files
 
     with tempfile.TemporaryDirectory(prefix="iw-layer-", dir=tmp_dir) as tmp:
-        walk = walk_layer(fileobj, media_type, want=want, dest=Path(tmp), limits=limits, on_entry=on_entry)
+        walk = walk_layer(fileobj, media_type, want=want, dest=Path(tmp), limits=limits, on_entry=on_entry,
+                          diff_id=diff_id)
         results = {}
         for i, analyser in enumerate(analysers):
             # A symlink is the same file again: analysers see regular files (and hard links) only.

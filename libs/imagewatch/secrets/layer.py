@@ -39,11 +39,13 @@ class LayerSecrets(msgspec.Struct, kw_only=True, omit_defaults=True):
     stats: dict[str, int] = {}
 
 
-def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimits) -> LayerSecrets:
+def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimits,
+               diff_id: str | None = None) -> LayerSecrets:
     """Read one layer blob once and scan every regular file and entry (blocking, CPU-bound).
 
     Files larger than ``scanner.max_size`` are skipped and counted without
-    being read; binary files are skipped after sniffing their head. Raises
+    being read; binary files are skipped after sniffing their head. With
+    ``diff_id`` the content is checked against it (``walk_layer``). Raises
     ``layers.LayerRefused`` / ``LayerError`` as ``walk_layer`` does.
     """
     before = ScanStats()
@@ -69,7 +71,7 @@ def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimit
 
     read_limits = msgspec.structs.replace(limits, max_read_bytes=max(scanner.max_size, SNIFF_BYTES))
     with open(blob, "rb") as f:
-        walk = walk_layer(f, media_type, limits=read_limits, on_entry=on_entry)
+        walk = walk_layer(f, media_type, limits=read_limits, on_entry=on_entry, diff_id=diff_id)
     findings.extend(check_files(entries))
     stats = {name: getattr(scanner.stats, name) - getattr(before, name) for name in _STAT_FIELDS}
     return LayerSecrets(

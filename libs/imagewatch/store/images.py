@@ -119,17 +119,35 @@ async def mark_layer_scanned(conn: asyncpg.Connection, diff_id: str, stage: str,
     )
 
 
-async def layers_needing_scan(conn: asyncpg.Connection, diff_ids: list[str]) -> set[str]:
-    """The diff_ids some registered stage has not analysed at its current version."""
+async def mark_layer_verified(conn: asyncpg.Connection, digest: str, diff_id: str) -> None:
+    """Record that blob ``digest`` was read and its content hashed to ``diff_id``."""
+    await conn.execute(
+        "INSERT INTO layer_verified (digest, diff_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", digest, diff_id)
+
+
+async def layer_verified(conn: asyncpg.Connection, digest: str, diff_id: str) -> bool:
+    """Whether blob ``digest`` was read and found to hash to ``diff_id``."""
+    return await conn.fetchval(
+        "SELECT 1 FROM layer_verified WHERE digest = $1 AND diff_id = $2", digest, diff_id) is not None
+
+
+async def layers_needing_scan(conn: asyncpg.Connection, layers: list[tuple[str, str]]) -> set[str]:
+    """The blob digests among (digest, diff_id) pairs that must be fetched for analysis.
+
+    A layer is skipped only when a stage verified that this blob holds that
+    diff_id and every registered stage has analysed the diff_id at its current
+    version: an unverified claim never skips a download.
+    """
     rows = await conn.fetch(
-        """SELECT d.diff_id FROM unnest($1::text[]) AS d(diff_id)
+        """SELECT d.digest FROM unnest($1::text[], $2::text[]) AS d(digest, diff_id)
            WHERE NOT EXISTS (SELECT 1 FROM stage_versions)
+              OR NOT EXISTS (SELECT 1 FROM layer_verified w WHERE w.digest = d.digest AND w.diff_id = d.diff_id)
               OR EXISTS (SELECT 1 FROM stage_versions v WHERE NOT EXISTS (
                    SELECT 1 FROM layer_scans s
                    WHERE s.diff_id = d.diff_id AND s.stage = v.stage AND s.version = v.version))""",
-        diff_ids,
+        [digest for digest, _ in layers], [diff_id for _, diff_id in layers],
     )
-    return {r["diff_id"] for r in rows}
+    return {r["digest"] for r in rows}
 
 
 def _iso(value) -> str | None:
