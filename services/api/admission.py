@@ -106,6 +106,7 @@ async def resolve(request: web.Request, review: Review, images: list[ContainerIm
             st.note = f"scan {'failed' if known['matcher'] == 'failed' else 'not finished'}{reason}"
         else:
             st.scanned, st.counts, st.fixable = True, known["counts"], known["fixable"]
+            st.partial = bool(known.get("problems"))
     return statuses
 
 

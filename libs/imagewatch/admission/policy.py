@@ -73,7 +73,8 @@ class ImageStatus:
 
     ``scanned`` is true once the matcher has stored the image's findings;
     ``note`` says why an image is not scanned (unknown tag, scan failed, ...).
-    ``counts`` and ``fixable`` count findings by severity.
+    ``counts`` and ``fixable`` count findings by severity; ``partial`` is true
+    when a stage could not read everything (the counts may be too low).
     """
 
     image: ContainerImage
@@ -83,6 +84,7 @@ class ImageStatus:
     note: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     fixable: dict[str, int] = field(default_factory=dict)
+    partial: bool = False
 
     @property
     def label(self) -> str:
@@ -225,6 +227,11 @@ def decide(policy: AdmissionConfig, statuses: list[ImageStatus]) -> Decision:
             else:
                 warnings.append(f"imagewatch: {st.label} is not scanned ({why}); allowed")
             continue
+        if st.partial:
+            if policy.deny_partial:
+                reasons.append(f"{st.label}: scan partial (parts of the image could not be read)")
+            else:
+                warnings.append(f"imagewatch: {st.label}: scan partial (parts of the image could not be read)")
         counts = st.fixable if policy.only_fixable else st.counts
         bad = _counts_text(counts, blocking)
         if bad:

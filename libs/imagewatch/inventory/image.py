@@ -81,12 +81,36 @@ class LayerSource:
         return self.digest or self.diff_id
 
 
+MAX_PROBLEMS = 100  # lines kept of what a scan could not read
+
+
 @dataclass
 class ImageInventory:
-    """The composed inventory and, per analysed layer, which analysers ran (cache misses)."""
+    """The composed inventory and, per analysed layer, which analysers ran (cache misses).
+
+    ``problems`` lists what could not be read (analyser errors, files skipped
+    by a limit or budget), one line each: when it is not empty the inventory
+    is partial and may miss packages.
+    """
 
     inventory: Inventory
     analysed: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def problems_of(layers: Sequence[tuple[str, LayerAnalysis]]) -> list[str]:
+    """What the analysis of each layer (bottom to top) could not read, at most ``MAX_PROBLEMS`` lines."""
+    out: list[str] = []
+    for index, (diff_id, analysis) in enumerate(layers):
+        where = f"layer {index} ({diff_id})"
+        for name, result in sorted(analysis.results.items()):
+            if result.error:
+                out.append(f"{where}: {result.error}")
+            out.extend(f"{where}: analysers.{name}: {line}" for line in result.skipped)
+        out.extend(f"{where}: {path}: not analysed ({why})" for path, why in sorted(analysis.skipped.items()))
+    if len(out) > MAX_PROBLEMS:
+        out = out[:MAX_PROBLEMS - 1] + [f"... and {len(out) - MAX_PROBLEMS + 1} more"]
+    return out
 
 
 def stage_version(analysers: Sequence[Analyser]) -> str:
@@ -180,7 +204,9 @@ async def inventory_image(layers: Sequence[LayerSource], analysers: Sequence[Ana
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    out.inventory = compose([(source.diff_id, done[source.diff_id]) for source in layers])
+    ordered = [(source.diff_id, done[source.diff_id]) for source in layers]
+    out.inventory = compose(ordered)
+    out.problems = problems_of(ordered)
     return out
 
 

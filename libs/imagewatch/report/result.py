@@ -46,6 +46,7 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     manifest digest, ``platform`` like ``linux/amd64``. ``secrets`` holds both
     secrets and misconfigurations (``SecretFinding.kind``). ``suppressed`` is
     filled by ``apply_suppressions``. ``created`` is timezone-aware UTC.
+    ``problems`` lists what the scan could not read: non-empty means partial.
     """
 
     reference: str
@@ -56,6 +57,7 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     findings: list[Finding] = []
     secrets: list[SecretFinding] = []
     suppressed: list[Suppressed] = []
+    problems: list[str] = []
     created: datetime = msgspec.field(default_factory=_now)
     tool_version: str = __version__
 

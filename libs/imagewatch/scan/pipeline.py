@@ -165,5 +165,6 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     secret_findings = [f for f in (found.findings if found else []) if f.kind in kinds]
     stats.secrets_read = list(found.read) if found else []
     result = ScanResult(reference=image.reference, digest=image.digest, platform=image.platform,
-                        os=composed.os, packages=composed.packages, findings=findings, secrets=secret_findings)
+                        os=composed.os, packages=composed.packages, findings=findings, secrets=secret_findings,
+                        problems=inv.problems if inv is not None else [])
     return result, stats

@@ -6,6 +6,7 @@ repeats no visible effect.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,14 +66,19 @@ async def image_exists(conn: asyncpg.Connection, digest: str) -> bool:
 
 
 async def set_stage(conn: asyncpg.Connection, digest: str, stage: str, state: str,
-                    reason: str | None = None) -> None:
-    """Move an image's stage to ``state``; ``running`` stamps the start, done/failed the end."""
+                    reason: str | None = None, problems: Sequence[str] = ()) -> None:
+    """Move an image's stage to ``state``; ``running`` stamps the start, done/failed the end.
+
+    ``problems`` (what a finished stage could not read) replace the stage's
+    earlier ones; a stage done with problems makes the scan ``partial``.
+    """
     await conn.execute(
-        """INSERT INTO scan_stages (image_digest, stage, state, started_at, finished_at, reason, attempts)
+        """INSERT INTO scan_stages (image_digest, stage, state, started_at, finished_at, reason, attempts,
+                                    problems)
            VALUES ($1, $2, $3,
                    CASE WHEN $3 = 'running' THEN now() END,
                    CASE WHEN $3 IN ('done', 'failed') THEN now() END,
-                   $4, CASE WHEN $3 = 'running' THEN 1 ELSE 0 END)
+                   $4, CASE WHEN $3 = 'running' THEN 1 ELSE 0 END, $5)
            ON CONFLICT (image_digest, stage) DO UPDATE SET
              state = EXCLUDED.state,
              started_at = CASE WHEN EXCLUDED.state = 'running' THEN now()
@@ -81,8 +87,9 @@ async def set_stage(conn: asyncpg.Connection, digest: str, stage: str, state: st
              finished_at = CASE WHEN EXCLUDED.state IN ('done', 'failed') THEN now() ELSE NULL END,
              reason = EXCLUDED.reason,
              attempts = scan_stages.attempts + CASE WHEN EXCLUDED.state = 'running' THEN 1 ELSE 0 END,
+             problems = EXCLUDED.problems,
              updated_at = now()""",
-        digest, stage, state, reason,
+        digest, stage, state, reason, list(problems),
     )
 
 
@@ -166,8 +173,24 @@ async def stages_of(conn: asyncpg.Connection, digest: str) -> dict[str, dict[str
                 "finished_at": _iso(r["finished_at"]), "seconds": seconds, "attempts": r["attempts"]}
         if r["reason"]:
             item["reason"] = r["reason"]
+        if r["problems"]:
+            item["partial"] = True
+            item["problems"] = list(r["problems"])
         out[r["stage"]] = item
     return out
+
+
+def scan_status(stages: dict[str, dict[str, Any]]) -> str:
+    """The image's scan as one word: ``failed``, ``running``, ``pending``, ``partial`` or ``complete``.
+
+    ``partial``: every stage finished but one could not read everything (its
+    ``problems``), so the result may miss packages or findings.
+    """
+    states = {s["state"] for s in stages.values()}
+    for word in ("failed", "running", "pending"):
+        if word in states:
+            return word
+    return "partial" if any(s.get("problems") for s in stages.values()) else "complete"
 
 
 async def list_images(conn: asyncpg.Connection, repository: str | None = None, tag: str | None = None,
@@ -232,7 +255,9 @@ async def get_image(conn: asyncpg.Connection, digest: str) -> dict[str, Any] | N
                   "updated_at": _iso(t["updated_at"])} for t in tags],
         "layers": [{"position": r["position"], "digest": r["digest"], "diff_id": r["diff_id"],
                     "size": r["size"], "media_type": r["media_type"]} for r in layers],
-        "stages": await stages_of(conn, digest),
+        "stages": (stages := await stages_of(conn, digest)),
+        "scan_status": scan_status(stages),
+        "problems": [f"{name}: {line}" for name, st in stages.items() for line in st.get("problems", [])],
     }
 
 
@@ -264,9 +289,12 @@ async def resolve_digest(conn: asyncpg.Connection, digest: str, platform: str) -
 
 
 async def scan_summary(conn: asyncpg.Connection, digests: list[str]) -> dict[str, dict[str, Any]]:
-    """Per known image: the matcher's state and reason, finding counts by severity, and fixable counts."""
+    """Per known image: the matcher's state and reason, finding counts by severity, fixable counts,
+    and the ``problems`` of every stage (non-empty: the scan is partial)."""
     rows = await conn.fetch(
         """SELECT i.digest, s.state, s.reason,
+                  (SELECT coalesce(array_agg(p.stage || ': ' || x ORDER BY p.stage), '{}') FROM scan_stages p,
+                          unnest(p.problems) AS x WHERE p.image_digest = i.digest) AS problems,
                   coalesce(jsonb_object_agg(f.severity, f.n) FILTER (WHERE f.severity IS NOT NULL), '{}') AS counts,
                   coalesce(jsonb_object_agg(f.severity, f.fixable) FILTER (WHERE f.severity IS NOT NULL), '{}')
                     AS fixable
@@ -281,4 +309,5 @@ async def scan_summary(conn: asyncpg.Connection, digests: list[str]) -> dict[str
         digests,
     )
     return {r["digest"]: {"matcher": r["state"] or "pending", "reason": r["reason"],
-                          "counts": dict(r["counts"]), "fixable": dict(r["fixable"])} for r in rows}
+                          "counts": dict(r["counts"]), "fixable": dict(r["fixable"]),
+                          "problems": list(r["problems"])} for r in rows}
