@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import io
 import os
 import random
@@ -164,6 +165,12 @@ def main() -> None:
         timed("walk_layer gzip via zlib", size, lambda: walk(gz, prefer_isal=False))
         timed("walk_layer gzip via isal", size, lambda: walk(gz))
         timed("walk_layer zstd", size, lambda: walk(zst))
+        with raw.open("rb") as f:
+            digest = hashlib.sha256()
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        claim = "sha256:" + digest.hexdigest()
+        timed("walk_layer gzip via isal + diff_id check", size, lambda: walk(gz, diff_id=claim))
         count = [0]
 
         def on_entry(entry, read):

@@ -171,6 +171,7 @@ class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     exempt_repositories: list[str] = []
     default_platform: str = "linux/amd64"
     resolve_timeout: float = 3.0
+    deny_partial: bool = False  # deny images whose scan could not read everything (else a warning)
 
     def __post_init__(self) -> None:
         from imagewatch.models import SEVERITY_ORDER

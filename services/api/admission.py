@@ -111,6 +111,7 @@ async def resolve(request: web.Request, review: Review, images: list[ContainerIm
         else:
             st.scanned, st.counts, st.fixable = True, known["counts"], known["fixable"]
             st.malware = malware.get(st.digest, 0)
+            st.partial = bool(known.get("problems"))
     return statuses
 
 

@@ -214,7 +214,11 @@ def _components() -> dict[str, Any]:
             "ImageDetail": {**loose, "properties": {
                 "digest": {"type": "string"}, "os": {"anyOf": [ref("OSInfo"), {"type": "null"}]},
                 "layers": {"type": "array", "items": loose}, "tags": {"type": "array", "items": loose},
-                "stages": loose}},
+                "stages": loose,
+                "scan_status": {"enum": ["failed", "running", "pending", "partial", "complete"],
+                                "description": "partial: a stage could not read everything (see problems)"},
+                "problems": {"type": "array", "items": {"type": "string"},
+                             "description": "what the scan could not read, as 'stage: detail'"}}},
             "DeadLetterView": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "stage": {"type": "string"}, "subject": {"type": "string"},
                 "error": {"type": "string"}, "deliveries": {"type": "integer"},

@@ -44,7 +44,7 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
         async with ctx.pool.acquire() as conn:
             await images.set_stage(conn, digest, STAGE, "running")
         try:
-            sources = [LayerSource(layer.diff_id, layer.media_type, ctx.blob_fetcher(layer.digest))
+            sources = [LayerSource(layer.diff_id, layer.media_type, ctx.blob_fetcher(layer.digest), layer.digest)
                        for layer in msg.layers]
             result = await inventory_image(sources, analysers, cache, limits, tmp)
         except LayerFailed as exc:
@@ -58,12 +58,15 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
             for layer in msg.layers:
                 await images.mark_layer_scanned(conn, layer.diff_id, STAGE, version)
             await packages.replace_image_packages(conn, digest, inventory.packages, inventory.os)
-            await images.set_stage(conn, digest, STAGE, "done")
+            await images.set_stage(conn, digest, STAGE, "done", problems=result.problems)
         # keyed by the push that led here: a second tag of the same image is its own event
         await ctx.bus.publish(SUBJECT_INVENTORY, InventoryReady(
             image_digest=digest, registry=msg.registry, repository=msg.repository, tag=msg.tag,
             package_count=len(inventory.packages),
         ), msg_id=f"inventory:{delivery.msg_id}")
+        if result.problems:
+            log.warning("inventory partial", image_digest=digest, problems=len(result.problems),
+                        first=result.problems[0])
         log.info("inventory stored", image_digest=digest, packages=len(inventory.packages),
                  analysed={d: len(names) for d, names in result.analysed.items()})
 

@@ -25,7 +25,7 @@ from imagewatch.models import SecretFinding
 from imagewatch.runtime.runner import ServiceContext, serve
 from imagewatch.runtime.layerblob import LayerFailed
 from imagewatch.secrets import SecretLayerSource, ThreadScanners, is_redacted, redact_config, scan_image
-from imagewatch.store import images
+from imagewatch.store import images, packages
 from imagewatch.store import secrets as store
 from imagewatch.store.installation import fingerprint_key
 
@@ -87,6 +87,8 @@ async def setup(ctx: ServiceContext) -> list[Worker]:
             sources = [SecretLayerSource(layer, fetch=ctx.blob_fetcher(layer.digest)) for layer in msg.layers]
             result = await scan_image(sources, None if kept is not None else config, scanners, cache, limits, tmp)
         except LayerFailed as exc:
+            async with ctx.pool.acquire() as conn:
+                await packages.record_layer_error(conn, exc.diff_id, STAGE, str(exc))
             raise Permanent(str(exc)) from None
         except BlobMissing as exc:
             raise Retry(str(exc)) from None

@@ -74,7 +74,8 @@ class ImageStatus:
     ``scanned`` is true once the matcher has stored the image's findings;
     ``note`` says why an image is not scanned (unknown tag, scan failed, ...).
     ``counts`` and ``fixable`` count findings by severity; ``malware`` counts
-    malware findings (known-malicious packages, malicious or tampered files).
+    malware findings (known-malicious packages, malicious or tampered files);
+    ``partial`` is true when a stage could not read everything (the counts may be too low).
     """
 
     image: ContainerImage
@@ -85,6 +86,7 @@ class ImageStatus:
     counts: dict[str, int] = field(default_factory=dict)
     fixable: dict[str, int] = field(default_factory=dict)
     malware: int = 0
+    partial: bool = False
 
     @property
     def label(self) -> str:
@@ -229,6 +231,11 @@ def decide(policy: AdmissionConfig, statuses: list[ImageStatus]) -> Decision:
             continue
         if policy.deny_malware and st.malware:
             reasons.append(f"{st.label}: {st.malware} malware finding(s)")
+        if st.partial:
+            if policy.deny_partial:
+                reasons.append(f"{st.label}: scan partial (parts of the image could not be read)")
+            else:
+                warnings.append(f"imagewatch: {st.label}: scan partial (parts of the image could not be read)")
         counts = st.fixable if policy.only_fixable else st.counts
         bad = _counts_text(counts, blocking)
         if bad:

@@ -38,6 +38,7 @@ exit codes:
   N   a finding passed the filters and --exit-code N was given
   2   usage or target error (bad option, missing file or image, bad ignore/VEX file)
   3   scan failure (database unreachable, registry or layer error during the scan)
+  4   scan partial: parts of the image could not be read (see the warnings); --allow-partial gives 0/N
 """
 
 
@@ -62,6 +63,8 @@ def _scan_parser(sub) -> None:
     scan.add_argument("--vex", action="append", default=[], metavar="FILE",
                       help="OpenVEX document; not_affected/fixed statements suppress (repeatable)")
     scan.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
+    scan.add_argument("--allow-partial", action="store_true",
+                      help="exit 0/N even when parts of the image could not be read (default: exit 4)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,3 +32,12 @@ class Analyser(Protocol):
     def analyse(self, files: Mapping[str, Path]) -> list[Package]:
         """Packages found in the wanted files of one layer; ``layer`` is filled by the caller."""
         ...
+
+
+@runtime_checkable
+class ReportsSkips(Protocol):
+    """An analyser that says what it could not read (over a budget, damaged): the scan is then partial."""
+
+    def analyse_with_skips(self, files: Mapping[str, Path]) -> tuple[list[Package], list[str]]:
+        """Packages, and one line per file or part of a file left unread (with the reason)."""
+        ...

@@ -93,7 +93,7 @@ async def resolve(client: RegistryClient, reference: Reference, platforms: list[
 
 async def store_layers(client: RegistryClient, image: ResolvedImage, wanted: set[str],
                        blobs: BlobStore, concurrency: int = 4, tmp_dir: Path | None = None) -> list[str]:
-    """Download the layers whose diff_id is in ``wanted`` (unless stored) into the blob store.
+    """Download the layers whose blob digest is in ``wanted`` (unless stored) into the blob store.
 
     Every blob is verified against its digest while streaming. Returns the
     diff_ids now available in the store for analysis.
@@ -110,7 +110,7 @@ async def store_layers(client: RegistryClient, image: ResolvedImage, wanted: set
                     await blobs.put_file(layer.digest, path)
         ready.append(layer.diff_id)
 
-    todo = [layer for layer in image.layers if layer.diff_id in wanted]
+    todo = [layer for layer in image.layers if layer.digest in wanted]
     await asyncio.gather(*(one(layer) for layer in todo))
     order = {layer.diff_id: i for i, layer in enumerate(image.layers)}
     return sorted(set(ready), key=order.__getitem__)

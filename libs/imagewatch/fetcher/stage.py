@@ -121,7 +121,8 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
                     config_digest=image.config_digest, config=config,
                     index_digest=image.index_digest, layers=image.layers, tag=event.tag)
                 await store.set_stage(conn, image.digest, STAGE, "running")
-                wanted = await store.layers_needing_scan(conn, [layer.diff_id for layer in image.layers])
+                pairs = [(layer.digest, layer.diff_id) for layer in image.layers]
+                wanted = await store.layers_needing_scan(conn, pairs)
             try:
                 ready = await fetch.store_layers(client, image, wanted, ctx.blobs, cfg.concurrency)
             except RegistryError as exc:

@@ -9,7 +9,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 import msgspec
 
-from imagewatch.ecosystems.base import Analyser
+from imagewatch.ecosystems.base import Analyser, ReportsSkips
 from imagewatch.ecosystems.osrelease import OS_FILES, detect_os
 from imagewatch.models import OSInfo, Package
 from imagewatch.layers.entry import OnEntry
@@ -29,12 +29,17 @@ class FileOwner(Protocol):
 
 
 class AnalyserResult(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """What one analyser (at one version) found in one layer: cache it by (diff_id, name, version)."""
+    """What one analyser (at one version) found in one layer: cache it by (diff_id, name, version).
+
+    ``error`` says why the analyser failed; ``skipped`` lists what it left
+    unread (a budget, a damaged nested archive). Either makes the scan partial.
+    """
 
     version: int
     packages: list[Package] = []
     owned: Owned = {}
     error: str = ""
+    skipped: list[str] = []
 
 
 class LayerAnalysis(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -60,15 +65,18 @@ class LayerAnalysis(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 def _run(analyser: Analyser, files: Mapping[str, Path]) -> AnalyserResult:
+    skipped: list[str] = []
     try:
         if isinstance(analyser, FileOwner):
             packages, owned = analyser.analyse_with_owners(files)
+        elif isinstance(analyser, ReportsSkips):
+            (packages, skipped), owned = analyser.analyse_with_skips(files), {}
         else:
             packages, owned = analyser.analyse(files), {}
     except Exception as exc:  # one broken analyser must not sink the layer
         return AnalyserResult(version=analyser.version,
                               error=f"analysers.{analyser.name}: {type(exc).__name__}: {exc}")
-    return AnalyserResult(version=analyser.version, packages=packages, owned=owned)
+    return AnalyserResult(version=analyser.version, packages=packages, owned=owned, skipped=skipped)
 
 
 def analyse_layer(
@@ -79,6 +87,7 @@ def analyse_layer(
     *,
     tmp_dir: str | Path | None = None,
     on_entry: OnEntry | None = None,
+    diff_id: str | None = None,
 ) -> LayerAnalysis:
     """Read a layer blob once and run every analyser on the files it wants.
 
@@ -86,7 +95,9 @@ def analyse_layer(
     given) that is removed before returning. OS files are always read.
     ``on_entry`` is passed to ``walk_layer`` so a secret scanner shares the pass.
     An analyser that raises is recorded in its result's ``error``; limits and
-    escaping paths raise ``LayerRefused``, corrupt streams ``LayerError``.
+    escaping paths raise ``LayerRefused``, corrupt streams ``LayerError``. With
+    ``diff_id`` the layer is refused (``LayerRefused``, reason ``diff_id``) unless
+    its uncompressed content hashes to it; no analyser runs before that check.
     """
     wanted_by: dict[str, list[int]] = {}
     os_files = set(OS_FILES)
@@ -98,7 +109,8 @@ def analyse_layer(
         return bool(who) or path in os_files
 
     with tempfile.TemporaryDirectory(prefix="iw-layer-", dir=tmp_dir) as tmp:
-        walk = walk_layer(fileobj, media_type, want=want, dest=Path(tmp), limits=limits, on_entry=on_entry)
+        walk = walk_layer(fileobj, media_type, want=want, dest=Path(tmp), limits=limits, on_entry=on_entry,
+                          diff_id=diff_id)
         results = {}
         for i, analyser in enumerate(analysers):
             # A symlink is the same file again: analysers see regular files (and hard links) only.

@@ -28,6 +28,7 @@ from imagewatch.errors import ImagewatchError
 BLOCK = 512
 CHUNK = 1024 * 1024
 READ_AHEAD = CHUNK
+MAX_EXTENSION_BYTES = 1024 * 1024  # GNU long name/link and PAX headers are read whole: cap them
 _HEADER = struct.Struct("100s8s8s8s12s12s8sc100s8x32s32s8s8s155s")
 _PAX_RECORD = re.compile(rb"(\d+) ([^=]+)=")
 _KINDS: dict[bytes, EntryType] = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink",
@@ -139,6 +140,26 @@ def _pax(data: bytes) -> dict[str, str]:
     return records
 
 
+def _check_extension(typ: bytes, size: int) -> None:
+    """Refuse a GNU long-name/long-link or PAX header larger than ``MAX_EXTENSION_BYTES`` before reading it."""
+    if size > MAX_EXTENSION_BYTES:
+        kind = "GNU long name" if typ in (b"L", b"K") else "PAX"
+        raise LayerRefused("extension_header", f"a {kind} header of {size} bytes exceeds the "
+                                               f"{MAX_EXTENSION_BYTES}-byte limit for tar extension headers")
+
+
+class _CappedTarInfo(tarfile.TarInfo):
+    """tarfile's member parser with the same cap on extension headers (used after a fallback)."""
+
+    def _proc_gnulong(self, tarfile):  # type: ignore[no-untyped-def]
+        _check_extension(self.type, self.size)
+        return super()._proc_gnulong(tarfile)
+
+    def _proc_pax(self, tarfile):  # type: ignore[no-untyped-def]
+        _check_extension(self.type, self.size)
+        return super()._proc_pax(tarfile)
+
+
 class TarReader:
     """Members of an uncompressed tar stream, front to back, with ``read`` for the current body.
 
@@ -233,6 +254,7 @@ class TarReader:
                     raise _Fallback
                 if typ not in _EXTENSIONS:
                     break
+                _check_extension(typ, size)
                 data = self.take(_padded(size))
                 raw.append(data)
                 if typ in (b"L", b"K"):
@@ -283,7 +305,8 @@ class TarReader:
         return Member(name, link, kind, mode, uid, gid, uname, gname, size)
 
     def _tarfile(self, head: bytes) -> Iterator[Member]:
-        self._tar = tarfile.open(fileobj=_Replay(head, self), mode="r:")  # type: ignore[call-overload]
+        self._tar = tarfile.open(fileobj=_Replay(head, self), mode="r:",  # type: ignore[call-overload]
+                                 tarinfo=_CappedTarInfo)
         while (info := self._tar.next()) is not None:
             self._tar.members.clear()  # tarfile keeps every member otherwise
             self._info, self._file = info, None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from imagewatch.layers.decompress import open_layer
+from imagewatch.layers.diffid import DiffIdReader
 from imagewatch.layers.entry import EntryType, LayerEntry, OnEntry
 from imagewatch.layers.errors import LayerError, LayerRefused
 from imagewatch.layers.limits import LayerLimits
@@ -122,6 +123,7 @@ def walk_layer(
     limits: LayerLimits = LayerLimits(),
     on_entry: OnEntry | None = None,
     prefer_isal: bool = True,
+    diff_id: str | None = None,
 ) -> LayerWalk:
     """Read one layer blob once; extract wanted files into ``dest``; call ``on_entry`` per entry.
 
@@ -130,6 +132,10 @@ def walk_layer(
     read)`` gets every entry, whiteouts included; ``read(n=None)`` returns up to
     ``n`` (default and cap ``limits.max_read_bytes``) leading bytes of a regular
     file's content and is None for other entries; it is valid only during the call.
+    With ``diff_id`` (the image config's claim) the uncompressed stream is hashed
+    while it is read and, at the end, the layer is refused (``LayerRefused``,
+    reason ``diff_id``) unless it hashes to that claim: a caller keeps nothing of
+    the walk (no cache entry, no "scanned" mark) when this raises.
     Raises ``LayerRefused`` on an exceeded limit or an escaping path, ``LayerError``
     on a corrupt stream; nothing is ever written outside ``dest``.
     """
@@ -137,7 +143,12 @@ def walk_layer(
         raise ValueError("layers: walk_layer(want=...) needs a dest directory")
     stream, compression = open_layer(fileobj, media_type, prefer_isal)
     try:
-        return _walk(stream, compression, want, dest, limits, on_entry)
+        checked = DiffIdReader(stream, diff_id) if diff_id is not None else None
+        walk = _walk(checked or stream, compression, want, dest, limits, on_entry)  # type: ignore[arg-type]
+        if checked is not None:
+            with _read_errors():
+                checked.finish(limits.max_layer_bytes)
+        return walk
     finally:
         stream.close()
 

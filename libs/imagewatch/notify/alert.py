@@ -18,6 +18,7 @@ import msgspec
 from imagewatch.models import SEVERITY_ORDER, Finding, SecretFinding, Severity
 
 PREVIEW_CHARS = 4
+MAX_PROBLEMS_SHOWN = 5
 SUMMARY_CHARS = 200
 
 
@@ -110,6 +111,8 @@ class Alert(msgspec.Struct, kw_only=True, frozen=True):
     ``advisories`` affect a known image). ``counts`` maps severity to the number
     of vulnerabilities held, most severe first. ``api_url`` links the full
     report; ``idempotency_key`` is the same for the same image event.
+    ``partial`` says the scan could not read everything (``problems``, the
+    first few lines): the alert may miss findings.
     """
 
     image: ImageRef
@@ -122,6 +125,8 @@ class Alert(msgspec.Struct, kw_only=True, frozen=True):
     new_count: int = 0
     api_url: str = ""
     idempotency_key: str = ""
+    partial: bool = False
+    problems: list[str] = []
 
     @property
     def is_empty(self) -> bool:
@@ -174,6 +179,7 @@ def build_alert(
     secrets: Iterable[SecretFinding] = (),
     new_ids: Iterable[str] = (),
     event_id: str = "",
+    problems: Iterable[str] = (),
 ) -> Alert:
     """Build the alert for one image event from stored findings and secrets.
 
@@ -198,6 +204,8 @@ def build_alert(
         advisories=advisory_ids,
         api_url=f"{api_base.rstrip('/')}/v1/images/{image.digest}",
         idempotency_key=idempotency_key(image, reason, advisory_ids, event_id),
+        partial=bool(problems := list(problems)),
+        problems=problems[:MAX_PROBLEMS_SHOWN],
     )
     return alert.with_items(vulns, shown_secrets, misconfigs)
 

@@ -26,6 +26,7 @@ from imagewatch.notify.signing import SIGNATURE_HEADER, sign
 Outcome = Literal["ok", "retry", "permanent"]
 RETRYABLE_4XX = {408, 425, 429}
 ERROR_BODY_CHARS = 200
+MAX_ERROR_BODY = 4096  # bytes of an error response ever read
 DEFAULT_TIMEOUT = 15.0
 USER_AGENT = "imagewatch-notifier"
 
@@ -120,6 +121,14 @@ async def _retry_after(resp: aiohttp.ClientResponse, text: str) -> float | None:
         return None
 
 
+async def _head(resp: aiohttp.ClientResponse) -> str:
+    """At most ``MAX_ERROR_BODY`` bytes of the response body, decoded leniently; the rest is never read."""
+    data = b""
+    while len(data) < MAX_ERROR_BODY and (chunk := await resp.content.read(MAX_ERROR_BODY - len(data))):
+        data += chunk
+    return data.decode("utf-8", errors="replace")
+
+
 async def deliver(
     session: aiohttp.ClientSession,
     url: str,
@@ -141,7 +150,7 @@ async def deliver(
             url, data=request.body, headers=headers, allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as resp:
-            text = (await resp.text(errors="replace"))[:4096]
+            text = await _head(resp)
             status = resp.status
             if 200 <= status < 300:
                 return DeliveryResult(outcome="ok", status=status)

@@ -99,6 +99,8 @@ class EventHandler:
                 image=ref, api_base=cfg.api_base, reason=reason, advisories=advisories,
                 findings=await findings_store.image_findings(conn, digest),
                 secrets=await secrets_store.image_secrets(conn, digest), new_ids=new,
+                problems=[f"{name}: {line}" for name, stage in (await images_store.stages_of(conn, digest)).items()
+                          for line in stage.get("problems", [])],
             )
             state = await outbox.load_state(conn, registry, repository, tag)
             decision = decide(alert, state, cfg.notify.routes, cfg.renderers)

@@ -35,7 +35,8 @@ class Secret:
         return bool(self._value)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and hmac.compare_digest(self._value, other._value)
+        return isinstance(other, Secret) and hmac.compare_digest(
+            self._value.encode("utf-8", "surrogateescape"), other._value.encode("utf-8", "surrogateescape"))
 
     def __hash__(self) -> int:
         return hash(self._value)

@@ -55,6 +55,7 @@ def verify(
     if abs(current - t) > tolerance:
         raise SignatureError("notify: signature timestamp outside tolerance (possible replay)")
     expected = signature(secret, t, body)
-    if not any(hmac.compare_digest(expected, d) for d in digests):
+    # bytes, not str: compare_digest raises TypeError on non-ASCII str, and a header is attacker input
+    if not any(hmac.compare_digest(expected.encode(), d.encode("utf-8", "surrogateescape")) for d in digests):
         raise SignatureError("notify: signature does not match")
     return t

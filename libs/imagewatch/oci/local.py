@@ -28,6 +28,8 @@ DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")  # gzip, zstd
+MAX_ARCHIVE_BYTES = 64 * 1024**3  # what a docker-archive may extract to on disk
+MAX_ARCHIVE_MEMBERS = 100_000
 
 
 class LocalImageError(ImagewatchError):
@@ -228,11 +230,32 @@ def _archive_image(root: Path, item: object, path: str) -> LocalImage:
                       config_data=config_data, layers=layers, blob_paths=paths, verified=set(paths))
 
 
-def open_docker_archive(path: str, tmp_dir: Path | None = None) -> list[LocalImage]:
+def _extract(tar: tarfile.TarFile, root: Path, max_bytes: int, max_members: int) -> None:
+    """Extract ``tar`` into ``root``, refusing it before writing when it would exceed the caps.
+
+    Every header is read first (the members' declared sizes are what extraction
+    writes); only then is anything extracted.
+    """
+    members, total = [], 0
+    for member in tar:
+        members.append(member)
+        total += max(member.size, 0)
+        if len(members) > max_members:
+            raise LocalImageError(f"localimage: the archive holds more than {max_members} entries; refused")
+        if total > max_bytes:
+            raise LocalImageError(f"localimage: the archive would extract to more than {max_bytes} bytes; "
+                                  "refused")
+    tar.extractall(root, members=members, filter="data")
+
+
+def open_docker_archive(path: str, tmp_dir: Path | None = None, *, max_bytes: int = MAX_ARCHIVE_BYTES,
+                        max_members: int = MAX_ARCHIVE_MEMBERS) -> list[LocalImage]:
     """The image(s) of a ``docker save`` archive (plain or compressed tar with ``manifest.json``).
 
     The archive is extracted under ``tmp_dir`` (system temp when None); the
-    images share that extraction, which the first ``close()`` removes.
+    images share that extraction, which the first ``close()`` removes. An
+    archive that would extract to more than ``max_bytes`` or ``max_members``
+    entries is refused before anything is written.
     """
     archive = Path(path)
     if not archive.is_file():
@@ -241,7 +264,7 @@ def open_docker_archive(path: str, tmp_dir: Path | None = None) -> list[LocalIma
     root = Path(scratch.name)
     try:
         with tarfile.open(archive) as tar:
-            tar.extractall(root, filter="data")
+            _extract(tar, root, max_bytes, max_members)
         manifest = json.loads((root / "manifest.json").read_text())
         if not isinstance(manifest, list) or not manifest:
             raise LocalImageError(f"localimage: {archive}: manifest.json lists no image")

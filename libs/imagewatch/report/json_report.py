@@ -136,6 +136,7 @@ def report_dict(result: ScanResult) -> dict:
         "ImageDigest": result.digest,
         "RepoDigests": [f"{result.name}@{result.digest}"] if result.digest else [],
         "Platform": result.platform, "OS": os_info, "ToolVersion": result.tool_version,
+        "Partial": bool(result.problems), "Problems": result.problems,
     })
     doc = {
         "SchemaVersion": 2, "CreatedAt": result.created_iso, "ArtifactName": result.reference,

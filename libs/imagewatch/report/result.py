@@ -49,6 +49,7 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     filled by ``apply_suppressions``. ``coverage`` says which OS release and
     ecosystems were checked against which data (None when not computed).
     ``created`` is timezone-aware UTC.
+    ``problems`` lists what the scan could not read: non-empty means partial.
     """
 
     reference: str
@@ -60,6 +61,7 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     secrets: list[SecretFinding] = []
     suppressed: list[Suppressed] = []
     coverage: Coverage | None = None
+    problems: list[str] = []
     created: datetime = msgspec.field(default_factory=_now)
     tool_version: str = __version__
 

@@ -47,3 +47,14 @@ class DirectoryResultCache:
     def write(self, diff_id: str, name: str, version: Version, data: bytes) -> None:
         """Store ``data`` for (diff_id, name, version), replacing earlier bytes atomically."""
         write_atomic(self.path(diff_id, name, version), data)
+
+    def _pair(self, digest: str, diff_id: str) -> Path:
+        return self.root / "_verified" / f"{digest}_{diff_id}".replace(":", "_").replace("/", "_")
+
+    async def verified(self, digest: str, diff_id: str) -> bool:
+        """Whether the blob ``digest`` was seen to decompress to ``diff_id`` (see ``layers.diffid``)."""
+        return self._pair(digest, diff_id).is_file()
+
+    async def mark_verified(self, digest: str, diff_id: str) -> None:
+        """Record that the blob ``digest`` decompresses to ``diff_id`` (checked while it was read)."""
+        write_atomic(self._pair(digest, diff_id), b"")

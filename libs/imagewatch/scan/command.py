@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from imagewatch.report import (IgnoreFile, IgnoreFileError, VexDoc, VexError, apply_suppressions, filter_result,
                      load_ignore_file, load_vex, parse_severities, render, should_fail)
 from imagewatch.report.ignorefile import DEFAULT_NAME
-from imagewatch.scan.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ScanError
+from imagewatch.scan.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, ScanError
 from imagewatch.scan.pipeline import SCANNERS, PipelineOptions, PipelineStats, scan_one
 from imagewatch.scan.progress import Progress
 from imagewatch.scan.target import open_target, parse_target
@@ -50,6 +50,7 @@ class ScanOptions:
     vex: list[VexDoc]
     cache_dir: Path | None
     platform: str
+    allow_partial: bool = False
 
 
 def _usage(message: str) -> ScanError:
@@ -92,7 +93,8 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         target=args.target, fmt=args.format, output=output, scanners=parse_scanners(args.scanners),
         severities=severities, ignore_unfixed=args.ignore_unfixed, exit_code=args.exit_code,
         ignore=_ignore_file(args.ignorefile), vex=vex,
-        cache_dir=Path(args.cache_dir) if args.cache_dir else None, platform=args.platform)
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None, platform=args.platform,
+        allow_partial=getattr(args, "allow_partial", False))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -150,12 +152,15 @@ async def _scan(opts: ScanOptions) -> int:
     result, _suppressed, expired = apply_suppressions(result, opts.ignore, opts.vex, dt.date.today())
     # With an empty store the one "no advisories" warning says it for every ecosystem.
     coverage = result.coverage.warnings if result.coverage is not None and not warnings else []
-    for line in warnings + coverage + expired:
+    partial = [f"scan partial: {line}" for line in result.problems]
+    for line in warnings + coverage + expired + partial:
         print(f"imagewatch scan: warning: {line}", file=sys.stderr)
     _write(opts, render(filter_result(result, opts.severities, opts.ignore_unfixed), opts.fmt,
                         color=_color(opts)))
     if opts.exit_code and should_fail(result, opts.severities, opts.ignore_unfixed):
         return opts.exit_code
+    if result.problems and not opts.allow_partial:
+        return EXIT_PARTIAL
     return EXIT_OK
 
 

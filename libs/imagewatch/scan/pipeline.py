@@ -65,11 +65,17 @@ class _Counted:
         self.cache, self.stage, self.progress = cache, stage, progress
 
     async def load(self, *args: Any) -> Any:
-        self.progress.add_analysed(self.stage)
         return await self.cache.load(*args)
 
     async def store(self, *args: Any) -> None:
         await self.cache.store(*args)
+
+    async def verified(self, digest: str, diff_id: str) -> bool:
+        self.progress.add_analysed(self.stage)  # the first question a stage asks of each layer
+        return await self.cache.verified(digest, diff_id)
+
+    async def mark_verified(self, digest: str, diff_id: str) -> None:
+        await self.cache.mark_verified(digest, diff_id)
 
 
 def _fetcher(image: TargetImage, layer: LayerRef):
@@ -85,9 +91,11 @@ async def _missing(layers: Sequence[LayerRef], inventory: DirectoryLayerCache | 
                    secrets: DirectorySecretCache | None, version: str) -> list[LayerRef]:
     out = []
     for layer in layers:
-        if inventory is not None and len(await inventory.load(layer.diff_id, keys)) < len(keys):
+        if inventory is not None and (not await inventory.verified(layer.digest, layer.diff_id)
+                                      or len(await inventory.load(layer.diff_id, keys)) < len(keys)):
             out.append(layer)
-        elif secrets is not None and await secrets.load(layer.diff_id, version) is None:
+        elif secrets is not None and (not await secrets.verified(layer.digest, layer.diff_id)
+                                      or await secrets.load(layer.diff_id, version) is None):
             out.append(layer)
     return out
 
@@ -133,7 +141,8 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     async def inventory() -> ImageInventory | None:
         if inv_cache is None:
             return None
-        sources = [LayerSource(layer.diff_id, layer.media_type, _fetcher(image, layer)) for layer in image.layers]
+        sources = [LayerSource(layer.diff_id, layer.media_type, _fetcher(image, layer), layer.digest)
+                   for layer in image.layers]
         return await inventory_image(sources, analysers, _Counted(inv_cache, "inventory", progress),
                                      options.limits, options.tmp_dir)
 
@@ -167,5 +176,5 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     stats.secrets_read = list(found.read) if found else []
     result = ScanResult(reference=image.reference, digest=image.digest, platform=image.platform,
                         os=composed.os, packages=composed.packages, findings=findings, secrets=secret_findings,
-                        coverage=coverage)
+                        coverage=coverage, problems=inv.problems if inv is not None else [])
     return result, stats

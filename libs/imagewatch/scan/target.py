@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagewatch.config import FetcherConfig
-from imagewatch.oci.local import LocalImage, LocalImageError, open_docker_archive, open_oci_layout
+from imagewatch.oci.local import (MAX_ARCHIVE_BYTES, LocalImage, LocalImageError, open_docker_archive,
+                                  open_oci_layout)
 from imagewatch.models import LayerRef
 from imagewatch.oci import (AuthError, InvalidReference, NoMatchingPlatform, NotFound, Reference, RegistryError,
                        ResolvedImage)
@@ -132,12 +133,12 @@ def _local_blob(image: LocalImage, progress: Progress) -> Callable[[LayerRef], A
 
 @contextlib.asynccontextmanager
 async def _local(kind: str, rest: str, platform: str, tmp_dir: Path,
-                 progress: Progress) -> AsyncIterator[TargetImage]:
+                 progress: Progress, max_archive_bytes: int) -> AsyncIterator[TargetImage]:
     try:
         if kind == "oci":
             images = await asyncio.to_thread(open_oci_layout, rest, [platform])
         else:
-            images = await asyncio.to_thread(open_docker_archive, rest, tmp_dir)
+            images = await asyncio.to_thread(open_docker_archive, rest, tmp_dir, max_bytes=max_archive_bytes)
     except LocalImageError as exc:
         raise ScanError(f"scan: {exc}", EXIT_USAGE) from None
     try:
@@ -151,9 +152,13 @@ async def _local(kind: str, rest: str, platform: str, tmp_dir: Path,
 
 
 def open_target(text: str, *, platform: str, fetcher: FetcherConfig, tmp_dir: Path,
-                progress: Progress) -> contextlib.AbstractAsyncContextManager[TargetImage]:
-    """The image ``text`` names, open until the block ends; raises ``ScanError`` (exit 2 or 3)."""
+                progress: Progress, max_archive_bytes: int = MAX_ARCHIVE_BYTES,
+                ) -> contextlib.AbstractAsyncContextManager[TargetImage]:
+    """The image ``text`` names, open until the block ends; raises ``ScanError`` (exit 2 or 3).
+
+    A docker archive that would extract to more than ``max_archive_bytes`` is refused.
+    """
     kind, rest = parse_target(text)
     if kind == "registry":
         return _registry(rest, platform, fetcher, tmp_dir, progress)
-    return _local(kind, rest, platform, tmp_dir, progress)
+    return _local(kind, rest, platform, tmp_dir, progress, max_archive_bytes)

@@ -15,7 +15,11 @@ _NAME = "secrets"
 
 
 class SecretLayerCache(Protocol):
-    """Where scanned layers' ``LayerSecrets`` are kept, by layer diff_id and scanner version."""
+    """Where scanned layers' ``LayerSecrets`` are kept, by layer diff_id and scanner version.
+
+    A result counts only for a (blob digest, diff_id) pair ``verified`` before;
+    ``mark_verified`` follows a read that checked the content against the diff_id.
+    """
 
     async def load(self, diff_id: str, version: str) -> LayerSecrets | None:
         """The cached result, or None."""
@@ -23,6 +27,14 @@ class SecretLayerCache(Protocol):
 
     async def store(self, diff_id: str, version: str, result: LayerSecrets) -> None:
         """Cache a result (idempotent)."""
+        ...
+
+    async def verified(self, digest: str, diff_id: str) -> bool:
+        """Whether blob ``digest`` was checked to decompress to ``diff_id``."""
+        ...
+
+    async def mark_verified(self, digest: str, diff_id: str) -> None:
+        """Record that blob ``digest`` was checked to decompress to ``diff_id``."""
         ...
 
 
@@ -34,6 +46,14 @@ class NoSecretCache:
         return None
 
     async def store(self, diff_id: str, version: str, result: LayerSecrets) -> None:
+        """Keep nothing."""
+        return None
+
+    async def verified(self, digest: str, diff_id: str) -> bool:
+        """Never: every layer is read and checked."""
+        return False
+
+    async def mark_verified(self, digest: str, diff_id: str) -> None:
         """Keep nothing."""
         return None
 

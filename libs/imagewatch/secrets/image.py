@@ -45,8 +45,9 @@ class ImageSecrets:
     uncompressed_bytes: int = 0
 
 
-def _scan_in_thread(blob: Path, media_type: str, scanners: ThreadScanners, limits: LayerLimits) -> LayerSecrets:
-    return scan_layer(blob, media_type, scanners.get(), limits, scanners.get_malware())
+def _scan_in_thread(blob: Path, media_type: str, scanners: ThreadScanners, limits: LayerLimits,
+                    diff_id: str) -> LayerSecrets:
+    return scan_layer(blob, media_type, scanners.get(), limits, scanners.get_malware(), diff_id)
 
 
 async def _read_layer(source: SecretLayerSource, scanners: ThreadScanners, limits: LayerLimits,
@@ -54,11 +55,12 @@ async def _read_layer(source: SecretLayerSource, scanners: ThreadScanners, limit
     ref = source.ref
     try:
         if source.path is not None:
-            return await asyncio.to_thread(_scan_in_thread, source.path, ref.media_type, scanners, limits)
+            return await asyncio.to_thread(_scan_in_thread, source.path, ref.media_type, scanners, limits,
+                                           ref.diff_id)
         if source.fetch is None:
             raise ValueError(f"secretscan: layer {ref.diff_id} has neither a path nor a fetch")
         async with fetched_blob(source.fetch, tmp_dir, "iw-secrets-") as blob:
-            return await asyncio.to_thread(_scan_in_thread, blob, ref.media_type, scanners, limits)
+            return await asyncio.to_thread(_scan_in_thread, blob, ref.media_type, scanners, limits, ref.diff_id)
     except LayerError as exc:
         raise LayerFailed(ref.diff_id, exc) from exc
 
@@ -66,15 +68,22 @@ async def _read_layer(source: SecretLayerSource, scanners: ThreadScanners, limit
 async def layer_results(layers: Sequence[SecretLayerSource], scanners: ThreadScanners,
                         cache: SecretLayerCache, limits: LayerLimits, tmp_dir: Path | None,
                         ) -> tuple[list[LayerSecrets], list[str]]:
-    """Each layer's result, bottom to top, from the cache or read once; and the diff_ids read."""
+    """Each layer's result, bottom to top, from the cache or read once; and the diff_ids read.
+
+    A cached result counts only when this blob was checked against the claimed
+    diff_id before; a read checks it, and nothing is cached before it matched.
+    """
     out: list[LayerSecrets] = []
     read: list[str] = []
     for source in layers:
-        diff_id = source.ref.diff_id
-        result = await cache.load(diff_id, scanners.version)
+        diff_id, digest = source.ref.diff_id, source.ref.digest or source.ref.diff_id
+        result = None
+        if await cache.verified(digest, diff_id):
+            result = await cache.load(diff_id, scanners.version)
         if result is None:
             result = await _read_layer(source, scanners, limits, tmp_dir)
             await cache.store(diff_id, scanners.version, result)
+            await cache.mark_verified(digest, diff_id)
             read.append(diff_id)
         out.append(result)
     return out, read

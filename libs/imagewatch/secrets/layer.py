@@ -51,14 +51,15 @@ class LayerSecrets(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimits,
-               malware: MalwareScan | None = None) -> LayerSecrets:
+               malware: MalwareScan | None = None, diff_id: str | None = None) -> LayerSecrets:
     """Read one layer blob once and scan every regular file and entry (blocking, CPU-bound).
 
     Files larger than ``scanner.max_size`` are skipped by the secret scanner
     and counted; binary files are skipped by it after sniffing their head.
     ``malware`` (when given) sees every entry and the whole content of the
-    files it wants, from the same read. Raises ``layers.LayerRefused`` /
-    ``LayerError`` as ``walk_layer`` does.
+    files it wants, from the same read. With ``diff_id`` the content is checked
+    against it (``walk_layer``). Raises ``layers.LayerRefused`` / ``LayerError``
+    as ``walk_layer`` does.
     """
     before = ScanStats()
     before.add(scanner.stats)
@@ -95,7 +96,7 @@ def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimit
     read_limits = msgspec.structs.replace(limits, max_read_bytes=wanted)
     try:
         with open(blob, "rb") as f:
-            walk = walk_layer(f, media_type, limits=read_limits, on_entry=on_entry)
+            walk = walk_layer(f, media_type, limits=read_limits, on_entry=on_entry, diff_id=diff_id)
     finally:
         if malware is not None:
             malware.close()

@@ -6,6 +6,7 @@ import asyncpg
 import msgspec
 
 from imagewatch.secrets import LayerSecrets
+from imagewatch.store import images as image_store
 from imagewatch.store import secrets as store
 
 
@@ -26,3 +27,11 @@ class PgSecretCache:
     async def store(self, diff_id: str, version: str, result: LayerSecrets) -> None:
         async with self.pool.acquire() as conn:
             await store.put_layer_secret_results(conn, diff_id, version, msgspec.to_builtins(result))
+
+    async def verified(self, digest: str, diff_id: str) -> bool:
+        async with self.pool.acquire() as conn:
+            return await image_store.layer_verified(conn, digest, diff_id)
+
+    async def mark_verified(self, digest: str, diff_id: str) -> None:
+        async with self.pool.acquire() as conn:
+            await image_store.mark_layer_verified(conn, digest, diff_id)

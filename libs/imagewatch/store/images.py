@@ -6,6 +6,7 @@ repeats no visible effect.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,14 +66,19 @@ async def image_exists(conn: asyncpg.Connection, digest: str) -> bool:
 
 
 async def set_stage(conn: asyncpg.Connection, digest: str, stage: str, state: str,
-                    reason: str | None = None) -> None:
-    """Move an image's stage to ``state``; ``running`` stamps the start, done/failed the end."""
+                    reason: str | None = None, problems: Sequence[str] = ()) -> None:
+    """Move an image's stage to ``state``; ``running`` stamps the start, done/failed the end.
+
+    ``problems`` (what a finished stage could not read) replace the stage's
+    earlier ones; a stage done with problems makes the scan ``partial``.
+    """
     await conn.execute(
-        """INSERT INTO scan_stages (image_digest, stage, state, started_at, finished_at, reason, attempts)
+        """INSERT INTO scan_stages (image_digest, stage, state, started_at, finished_at, reason, attempts,
+                                    problems)
            VALUES ($1, $2, $3,
                    CASE WHEN $3 = 'running' THEN now() END,
                    CASE WHEN $3 IN ('done', 'failed') THEN now() END,
-                   $4, CASE WHEN $3 = 'running' THEN 1 ELSE 0 END)
+                   $4, CASE WHEN $3 = 'running' THEN 1 ELSE 0 END, $5)
            ON CONFLICT (image_digest, stage) DO UPDATE SET
              state = EXCLUDED.state,
              started_at = CASE WHEN EXCLUDED.state = 'running' THEN now()
@@ -81,8 +87,9 @@ async def set_stage(conn: asyncpg.Connection, digest: str, stage: str, state: st
              finished_at = CASE WHEN EXCLUDED.state IN ('done', 'failed') THEN now() ELSE NULL END,
              reason = EXCLUDED.reason,
              attempts = scan_stages.attempts + CASE WHEN EXCLUDED.state = 'running' THEN 1 ELSE 0 END,
+             problems = EXCLUDED.problems,
              updated_at = now()""",
-        digest, stage, state, reason,
+        digest, stage, state, reason, list(problems),
     )
 
 
@@ -119,17 +126,35 @@ async def mark_layer_scanned(conn: asyncpg.Connection, diff_id: str, stage: str,
     )
 
 
-async def layers_needing_scan(conn: asyncpg.Connection, diff_ids: list[str]) -> set[str]:
-    """The diff_ids some registered stage has not analysed at its current version."""
+async def mark_layer_verified(conn: asyncpg.Connection, digest: str, diff_id: str) -> None:
+    """Record that blob ``digest`` was read and its content hashed to ``diff_id``."""
+    await conn.execute(
+        "INSERT INTO layer_verified (digest, diff_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", digest, diff_id)
+
+
+async def layer_verified(conn: asyncpg.Connection, digest: str, diff_id: str) -> bool:
+    """Whether blob ``digest`` was read and found to hash to ``diff_id``."""
+    return await conn.fetchval(
+        "SELECT 1 FROM layer_verified WHERE digest = $1 AND diff_id = $2", digest, diff_id) is not None
+
+
+async def layers_needing_scan(conn: asyncpg.Connection, layers: list[tuple[str, str]]) -> set[str]:
+    """The blob digests among (digest, diff_id) pairs that must be fetched for analysis.
+
+    A layer is skipped only when a stage verified that this blob holds that
+    diff_id and every registered stage has analysed the diff_id at its current
+    version: an unverified claim never skips a download.
+    """
     rows = await conn.fetch(
-        """SELECT d.diff_id FROM unnest($1::text[]) AS d(diff_id)
+        """SELECT d.digest FROM unnest($1::text[], $2::text[]) AS d(digest, diff_id)
            WHERE NOT EXISTS (SELECT 1 FROM stage_versions)
+              OR NOT EXISTS (SELECT 1 FROM layer_verified w WHERE w.digest = d.digest AND w.diff_id = d.diff_id)
               OR EXISTS (SELECT 1 FROM stage_versions v WHERE NOT EXISTS (
                    SELECT 1 FROM layer_scans s
                    WHERE s.diff_id = d.diff_id AND s.stage = v.stage AND s.version = v.version))""",
-        diff_ids,
+        [digest for digest, _ in layers], [diff_id for _, diff_id in layers],
     )
-    return {r["diff_id"] for r in rows}
+    return {r["digest"] for r in rows}
 
 
 def _iso(value) -> str | None:
@@ -148,8 +173,24 @@ async def stages_of(conn: asyncpg.Connection, digest: str) -> dict[str, dict[str
                 "finished_at": _iso(r["finished_at"]), "seconds": seconds, "attempts": r["attempts"]}
         if r["reason"]:
             item["reason"] = r["reason"]
+        if r["problems"]:
+            item["partial"] = True
+            item["problems"] = list(r["problems"])
         out[r["stage"]] = item
     return out
+
+
+def scan_status(stages: dict[str, dict[str, Any]]) -> str:
+    """The image's scan as one word: ``failed``, ``running``, ``pending``, ``partial`` or ``complete``.
+
+    ``partial``: every stage finished but one could not read everything (its
+    ``problems``), so the result may miss packages or findings.
+    """
+    states = {s["state"] for s in stages.values()}
+    for word in ("failed", "running", "pending"):
+        if word in states:
+            return word
+    return "partial" if any(s.get("problems") for s in stages.values()) else "complete"
 
 
 async def list_images(conn: asyncpg.Connection, repository: str | None = None, tag: str | None = None,
@@ -214,7 +255,9 @@ async def get_image(conn: asyncpg.Connection, digest: str) -> dict[str, Any] | N
                   "updated_at": _iso(t["updated_at"])} for t in tags],
         "layers": [{"position": r["position"], "digest": r["digest"], "diff_id": r["diff_id"],
                     "size": r["size"], "media_type": r["media_type"]} for r in layers],
-        "stages": await stages_of(conn, digest),
+        "stages": (stages := await stages_of(conn, digest)),
+        "scan_status": scan_status(stages),
+        "problems": [f"{name}: {line}" for name, st in stages.items() for line in st.get("problems", [])],
     }
 
 
@@ -246,9 +289,12 @@ async def resolve_digest(conn: asyncpg.Connection, digest: str, platform: str) -
 
 
 async def scan_summary(conn: asyncpg.Connection, digests: list[str]) -> dict[str, dict[str, Any]]:
-    """Per known image: the matcher's state and reason, finding counts by severity, and fixable counts."""
+    """Per known image: the matcher's state and reason, finding counts by severity, fixable counts,
+    and the ``problems`` of every stage (non-empty: the scan is partial)."""
     rows = await conn.fetch(
         """SELECT i.digest, s.state, s.reason,
+                  (SELECT coalesce(array_agg(p.stage || ': ' || x ORDER BY p.stage), '{}') FROM scan_stages p,
+                          unnest(p.problems) AS x WHERE p.image_digest = i.digest) AS problems,
                   coalesce(jsonb_object_agg(f.severity, f.n) FILTER (WHERE f.severity IS NOT NULL), '{}') AS counts,
                   coalesce(jsonb_object_agg(f.severity, f.fixable) FILTER (WHERE f.severity IS NOT NULL), '{}')
                     AS fixable
@@ -263,4 +309,5 @@ async def scan_summary(conn: asyncpg.Connection, digests: list[str]) -> dict[str
         digests,
     )
     return {r["digest"]: {"matcher": r["state"] or "pending", "reason": r["reason"],
-                          "counts": dict(r["counts"]), "fixable": dict(r["fixable"])} for r in rows}
+                          "counts": dict(r["counts"]), "fixable": dict(r["fixable"]),
+                          "problems": list(r["problems"])} for r in rows}
