@@ -183,6 +183,17 @@ class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: str = "info"
 
 
+class ReachabilityConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Go findings whose vulnerable code is not linked into the binary (``reachability = "not-linked"``).
+
+    They are always stored and listed; with ``show_unreachable`` they are also
+    alerted and counted by ``imagewatch scan --exit-code`` (the CLI flag
+    ``--show-unreachable`` does the same for one scan).
+    """
+
+    show_unreachable: bool = False
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
@@ -200,6 +211,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     notifier: NotifierConfig = msgspec.field(default_factory=NotifierConfig)
     admission: AdmissionConfig = msgspec.field(default_factory=AdmissionConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
+    reachability: ReachabilityConfig = msgspec.field(default_factory=ReachabilityConfig)
 
     def __repr__(self) -> str:
         return "Config(...)"

@@ -29,6 +29,20 @@ class OSInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     pretty_name: str = ""
 
 
+class LinkedCode(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What a Go binary links of one module (or of the standard library), read from its pclntab.
+
+    ``packages`` are full import paths (``main`` for the binary's own main
+    package); ``symbols`` is base64 of the sorted 4-byte BLAKE2b hashes of
+    ``path.Symbol`` in OSV spelling (``imagewatch.ecosystems.go.linkage``).
+    ``complete_symbols`` is false when the binary had too many symbols to keep.
+    """
+
+    packages: list[str] = []
+    symbols: str = ""
+    complete_symbols: bool = True
+
+
 class Package(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One installed package, OS or language.
 
@@ -38,6 +52,8 @@ class Package(msgspec.Struct, kw_only=True, omit_defaults=True):
     carry their source package (dpkg ``Source:``, rpm source rpm, apk origin),
     against which distro advisories are written. ``layer`` is the diff_id of the
     layer that introduced the package, ``path`` the file it was read from.
+    ``linked`` (Go binaries) is what the binary links of this module; None when
+    unknown.
     """
 
     name: str
@@ -52,13 +68,17 @@ class Package(msgspec.Struct, kw_only=True, omit_defaults=True):
     path: str = ""
     licenses: list[str] = []
     kind: Literal["os", "lang"] = "lang"
+    linked: LinkedCode | None = None
 
 
 class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A vulnerability affecting one package of one image.
 
     ``ids`` holds the advisory id first, then every alias (CVE ids included), so
-    one vulnerability known under several ids is one finding.
+    one vulnerability known under several ids is one finding. ``reachability``
+    (Go binaries) is ``reachable``, ``package-linked`` or ``not-linked`` from the
+    binary's function table against the advisory's vulnerable packages and
+    symbols, empty when unknown; a ``not-linked`` finding is shown but not alerted.
     """
 
     advisory_id: str
@@ -73,10 +93,16 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     summary: str = ""
     layer: str = ""
     path: str = ""
+    reachability: Literal["", "reachable", "package-linked", "not-linked"] = ""
 
     @property
     def fixable(self) -> bool:
         return bool(self.fixed_versions)
+
+    @property
+    def linked(self) -> bool:
+        """False only when the vulnerable code is known not to be in the binary."""
+        return self.reachability != "not-linked"
 
     @property
     def cve(self) -> str | None:

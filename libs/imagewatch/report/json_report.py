@@ -50,7 +50,7 @@ def vulnerability_json(f: Finding) -> dict:
         "PkgIdentifier": _drop_empty({"PURL": f.purl}), "InstalledVersion": f.version,
         "FixedVersion": ", ".join(f.fixed_versions), "Status": "fixed" if f.fixable else "affected",
         "Layer": _layer(f.layer), "Title": f.summary, "Severity": f.severity.upper(),
-        "Score": f.score,
+        "Score": f.score, "Reachability": f.reachability,
     })
 
 

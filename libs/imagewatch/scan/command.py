@@ -8,7 +8,9 @@ Options are checked first (a bad one exits 2 before anything runs), then the
 target is opened, then the advisory store (``IMAGEWATCH_DATABASE_URL`` or the
 embedded PostgreSQL under the data dir) is connected and the image scanned by
 ``scan_pipeline``. Suppressions (ignore file, VEX) apply before the severity and
-fixability filters; the exit code follows ``scan_errors``. Every error is one
+fixability filters; the exit code follows ``scan_errors``. Go findings whose
+vulnerable code is not linked are reported but do not fail ``--exit-code``
+unless ``--show-unreachable`` (or ``reachability.show_unreachable``). Every error is one
 line on stderr, never a traceback.
 """
 
@@ -50,6 +52,7 @@ class ScanOptions:
     vex: list[VexDoc]
     cache_dir: Path | None
     platform: str
+    show_unreachable: bool = False
 
 
 def _usage(message: str) -> ScanError:
@@ -92,7 +95,8 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         target=args.target, fmt=args.format, output=output, scanners=parse_scanners(args.scanners),
         severities=severities, ignore_unfixed=args.ignore_unfixed, exit_code=args.exit_code,
         ignore=_ignore_file(args.ignorefile), vex=vex,
-        cache_dir=Path(args.cache_dir) if args.cache_dir else None, platform=args.platform)
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None, platform=args.platform,
+        show_unreachable=getattr(args, "show_unreachable", False))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -152,7 +156,8 @@ async def _scan(opts: ScanOptions) -> int:
         print(f"imagewatch scan: warning: {line}", file=sys.stderr)
     _write(opts, render(filter_result(result, opts.severities, opts.ignore_unfixed), opts.fmt,
                         color=_color(opts)))
-    if opts.exit_code and should_fail(result, opts.severities, opts.ignore_unfixed):
+    show_unreachable = opts.show_unreachable or config.reachability.show_unreachable
+    if opts.exit_code and should_fail(result, opts.severities, opts.ignore_unfixed, show_unreachable):
         return opts.exit_code
     return EXIT_OK
 
