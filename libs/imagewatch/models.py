@@ -116,7 +116,7 @@ class SecretFinding(msgspec.Struct, kw_only=True, omit_defaults=True):
     ``preview`` shows at most 4 leading characters. ``layer_index`` counts from 0
     at the base; ``removed_in`` is the index of the later layer that deleted or
     overwrote the file, when one did. Config findings have ``path`` like
-    ``config:Env`` and no layer.
+    ``config:Env[DATABASE_URL]`` (the variable named), ``config:Cmd`` and no layer.
     """
 
     kind: Literal["secret", "misconfiguration"]
