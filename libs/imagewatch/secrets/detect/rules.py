@@ -109,7 +109,7 @@ _AWS_KEY_PREFIXES = ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "ai
 
 _TABLE: tuple[Rule, ...] = (
     Rule("gcp-service-account-private-key", "GCP service account private key (JSON key file)", "critical",
-         ("service_account",),
+         ('"service_account"',),
          r"(?s)\"type\"\s*:\s*\"service_account\".{0,400}?\"private_key\"\s*:\s*\"(?P<secret>-----BEGIN (?:RSA )?PRIVATE KEY-----[A-Za-z0-9+/=\\\s]{100,4000}?-----END (?:RSA )?PRIVATE KEY-----)",
          window=8192, placeholders=False,
          remediation="Delete the service-account key in IAM, create a new one or use workload identity."),
@@ -416,7 +416,7 @@ _TABLE: tuple[Rule, ...] = (
          r"\bcurl\b[^\n|;&]{0,300}?\s(?:-u|--user)(?:\s+|=)?[\"']?[^\s:\"'$]{1,64}:(?P<secret>[^\s\"']{4,128})",
          generic=True),
     Rule("http-auth-header-argument", "Credential in an HTTP header argument (curl -H, wget --header)", "high",
-         ("-h", "--header"),
+         ("authorization", "x-api-key", "x-auth-token", "private-token", "x-auth-key", "api-key", "x-access-token"),
          r"(?i)(?:-H|--header)[ =]?[\"']?(?:authorization|x-api-key|x-auth-token|private-token|x-auth-key|api-key|x-access-token)\s*:\s*(?:(?:bearer|token|basic|apikey|api-key|key|sso-key)[ =]+)?(?P<secret>[A-Za-z0-9_\-.=+/:~]{16,512})",
          entropy=3.3, generic=True),
     Rule("kubernetes-secret-data", "Value in a Kubernetes Secret manifest", "high", ("kind: secret",),
