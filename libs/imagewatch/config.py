@@ -231,6 +231,17 @@ class MetricsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     refresh_seconds: float = 15.0
 
 
+class ReachabilityConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Go findings whose vulnerable code is not linked into the binary (``reachability = "not-linked"``).
+
+    They are always stored and listed; with ``show_unreachable`` they are also
+    alerted and counted by ``imagewatch scan --exit-code`` (the CLI flag
+    ``--show-unreachable`` does the same for one scan).
+    """
+
+    show_unreachable: bool = False
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
@@ -251,6 +262,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     malware: MalwareConfig = msgspec.field(default_factory=MalwareConfig)
     harbor: HarborConfig = msgspec.field(default_factory=HarborConfig)
     metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
+    reachability: ReachabilityConfig = msgspec.field(default_factory=ReachabilityConfig)
 
     def __repr__(self) -> str:
         return "Config(...)"

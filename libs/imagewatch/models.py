@@ -29,6 +29,20 @@ class OSInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     pretty_name: str = ""
 
 
+class LinkedCode(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What a Go binary links of one module (or of the standard library), read from its pclntab.
+
+    ``packages`` are full import paths (``main`` for the binary's own main
+    package); ``symbols`` is base64 of the sorted 4-byte BLAKE2b hashes of
+    ``path.Symbol`` in OSV spelling (``imagewatch.ecosystems.go.linkage``).
+    ``complete_symbols`` is false when the binary had too many symbols to keep.
+    """
+
+    packages: list[str] = []
+    symbols: str = ""
+    complete_symbols: bool = True
+
+
 class Package(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One installed package, OS or language.
 
@@ -38,6 +52,8 @@ class Package(msgspec.Struct, kw_only=True, omit_defaults=True):
     carry their source package (dpkg ``Source:``, rpm source rpm, apk origin),
     against which distro advisories are written. ``layer`` is the diff_id of the
     layer that introduced the package, ``path`` the file it was read from.
+    ``linked`` (Go binaries) is what the binary links of this module; None when
+    unknown.
     """
 
     name: str
@@ -52,6 +68,7 @@ class Package(msgspec.Struct, kw_only=True, omit_defaults=True):
     path: str = ""
     licenses: list[str] = []
     kind: Literal["os", "lang"] = "lang"
+    linked: LinkedCode | None = None
 
 
 class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -65,7 +82,10 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     of the same vulnerability), ``cve:<provider>:<CVE>`` (CNA or ADP metrics of
     the CVE record), ``nvd:<CVE>``; empty while ``unknown``.
     ``kind`` is ``malware`` when the record is a known-malicious package report (OpenSSF
-    ``MAL-`` ids): severity critical, ``summary`` the record's summary.
+    ``MAL-`` ids): severity critical, ``summary`` the record's summary. ``reachability``
+    (Go binaries) is ``reachable``, ``package-linked`` or ``not-linked`` from the
+    binary's function table against the advisory's vulnerable packages and
+    symbols, empty when unknown; a ``not-linked`` finding is shown but not alerted.
     """
 
     advisory_id: str
@@ -82,10 +102,16 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     path: str = ""
     severity_source: str = ""
     kind: Literal["vulnerability", "malware"] = "vulnerability"
+    reachability: Literal["", "reachable", "package-linked", "not-linked"] = ""
 
     @property
     def fixable(self) -> bool:
         return bool(self.fixed_versions)
+
+    @property
+    def linked(self) -> bool:
+        """False only when the vulnerable code is known not to be in the binary."""
+        return self.reachability != "not-linked"
 
     @property
     def cve(self) -> str | None:
@@ -99,8 +125,9 @@ class SecretFinding(msgspec.Struct, kw_only=True, omit_defaults=True):
     ``preview`` shows at most 4 leading characters. ``layer_index`` counts from 0
     at the base; ``removed_in`` is the index of the later layer that deleted or
     overwrote the file, when one did. Config findings have ``path`` like
-    ``config:Env`` and no layer. ``malware`` findings (YARA rules, persistence
-    and tampering checks) carry no fingerprint or preview: never file contents.
+    ``config:Env[DATABASE_URL]`` (the variable named), ``config:Cmd`` and no layer.
+    ``malware`` findings (YARA rules, persistence and tampering checks) carry no
+    fingerprint or preview: never file contents.
     """
 
     kind: Literal["secret", "misconfiguration", "malware"]

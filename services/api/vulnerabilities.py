@@ -46,13 +46,17 @@ def _fixable(request: web.Request) -> bool | None:
 
 
 def finding_json(f: Finding) -> dict:
-    """A finding as the API shows it: CVE first-class, installed and fixed versions, fixability."""
+    """A finding as the API shows it: CVE first-class, installed and fixed versions, fixability.
+
+    ``reachability`` (Go binaries): ``reachable``, ``package-linked``, ``not-linked`` or null.
+    """
     return {
         "id": f.advisory_id, "cve": f.cve, "ids": f.ids or [f.advisory_id],
         "package": f.package, "ecosystem": f.ecosystem, "purl": f.purl or None,
         "installed_version": f.version, "fixed_versions": f.fixed_versions, "fixable": f.fixable,
         "severity": f.severity, "score": f.score, "summary": f.summary,
         "layer": f.layer or None, "path": f.path or None, "kind": f.kind,
+        "reachability": f.reachability or None,
     }
 
 

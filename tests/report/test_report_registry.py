@@ -10,7 +10,7 @@ from imagewatch.report.catalog import check_unique
 
 
 def test_every_format_is_registered():
-    assert list(formats()) == ["table", "json", "sarif", "cyclonedx", "spdx"]
+    assert list(formats()) == ["table", "json", "sarif", "cyclonedx", "spdx", "openvex"]
     assert media_type("cyclonedx").startswith("application/vnd.cyclonedx+json")
     assert media_type("spdx") == "application/spdx+json"
     assert media_type("sarif") == "application/sarif+json"

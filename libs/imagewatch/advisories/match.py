@@ -23,6 +23,7 @@ from imagewatch.advisories.malicious import as_malware
 from imagewatch.advisories.merge import merge_findings
 from imagewatch.advisories.names import normalise_name
 from imagewatch.ecosystems.catalog import ecosystem_and_release, os_ecosystem
+from imagewatch.ecosystems.go.linkage import strongest, verdict
 from imagewatch.advisories.severity import severity_of, source_kind
 
 
@@ -161,11 +162,29 @@ def _severity(prepared: CompiledAdvisory, ce: CompiledEntry) -> tuple[float | No
     return found
 
 
+def reachability(pkg: Package, entries: Iterable[Affected]) -> str:
+    """The Go linkage verdict of the affecting ``entries`` on ``pkg`` (``""`` when not judged).
+
+    Every affecting entry must name its vulnerable packages (``imports``) for a
+    verdict; the strongest verdict over the entries wins.
+    """
+    if pkg.linked is None:
+        return ""
+    found = []
+    for entry in entries:
+        imports = (entry.ecosystem_specific or {}).get("imports")
+        if not isinstance(imports, list) or not imports:
+            return ""
+        found.append(verdict(pkg.linked, imports, pkg.name))
+    return strongest(found)
+
+
 def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory]) -> list[Finding]:
     """Findings for one package against candidate advisories, merged per vulnerability.
 
     Withdrawn advisories never match. Entries for other packages are ignored, so
-    ``advisories`` may be a superset.
+    ``advisories`` may be a superset. Packages of Go binaries (``linked`` set)
+    get the finding's ``reachability``.
     """
     targets, by_base = _targets(pkg, os)
     ecosystem, name, version = package_lookup(pkg, os)
@@ -180,10 +199,12 @@ def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory
         prepared = compiled(adv)
         first: CompiledEntry | None = None
         fixes: list[str] = []
+        hits: list[Affected] = []
         for ce in prepared.entries_for(targets, by_base, name):
             entry_affected, entry_fixes = _entry_fixes(ce, version)
             if entry_affected:
                 first = first or ce
+                hits.append(ce.entry)
                 fixes += [f for f in entry_fixes if f not in fixes]
         if first is None:
             continue
@@ -192,5 +213,6 @@ def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory
             advisory_id=adv.id, ids=adv.ids, package=pkg.name, version=pkg.version,
             ecosystem=pkg.ecosystem, purl=pkg.purl, fixed_versions=fixes, severity=rating,
             score=score, summary=_summary(adv), layer=pkg.layer, path=pkg.path, severity_source=rated_by,
+            reachability=reachability(pkg, hits),
         ))
     return [as_malware(f) for f in merge_findings(findings, scheme)]

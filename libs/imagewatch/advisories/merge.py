@@ -6,6 +6,7 @@ finding keeps every id, the worst severity and every fixed version.
 
 from __future__ import annotations
 
+from imagewatch.ecosystems.go.linkage import strongest
 from imagewatch.models import SEVERITY_ORDER, Finding
 from imagewatch.versions import InvalidVersion, VersionScheme
 
@@ -65,4 +66,5 @@ def _combine(group: list[Finding], scheme: VersionScheme | None) -> Finding:
         ecosystem=head.ecosystem, purl=head.purl, fixed_versions=fixes, severity=worst.severity,
         score=max(scores) if scores else None, summary=head.summary, layer=head.layer, path=head.path,
         severity_source=worst.severity_source,
+        reachability=strongest(f.reachability for f in group),
     )

@@ -47,12 +47,14 @@ def _scan_parser(sub) -> None:
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     scan.add_argument("target", help="registry reference, oci:DIR[:tag] or docker-archive:FILE")
     scan.add_argument("--data-dir", dest="data_dir_sub", default=None, help="data directory (.imagewatch)")
-    scan.add_argument("--format", default="table", choices=["table", "json", "sarif", "cyclonedx", "spdx"])
+    scan.add_argument("--format", default="table", choices=["table", "json", "sarif", "cyclonedx", "spdx", "openvex"])
     scan.add_argument("--output", default=None, metavar="FILE", help="write the report here (default stdout)")
     scan.add_argument("--severity", default="", metavar="LIST",
                       help="only these severities, e.g. HIGH,CRITICAL (default all)")
     scan.add_argument("--exit-code", type=int, default=0, metavar="N",
                       help="exit N when a finding passes the filters (default 0)")
+    scan.add_argument("--show-unreachable", action="store_true",
+                      help="let Go findings whose vulnerable code is not linked fail --exit-code too")
     scan.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fix")
     scan.add_argument("--scanners", default="vuln,secret,misconfig,malware", metavar="LIST",
                       help="any of vuln,secret,misconfig,malware (default all)")

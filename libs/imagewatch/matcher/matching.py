@@ -13,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from imagewatch.advisories import match_package, package_lookup
 from imagewatch.advisories.borrowed import fill_from_cve, fill_unknown
+from imagewatch.ecosystems.go.linkage import strongest
 from imagewatch.models import SEVERITY_ORDER, Finding, OSInfo, Package
 from imagewatch.store.advisories import advisories_for, known_severities
+from imagewatch.store.findings import finding_key
 from imagewatch.store.signals import cve_ratings
 from imagewatch.versions import base_ecosystem
 
@@ -45,7 +49,23 @@ async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) 
     unknown = {i for f in findings if f.severity == "unknown" for i in (f.ids or [f.advisory_id])}
     if unknown:
         findings = fill_from_cve(findings, await cve_ratings(conn, unknown))
-    return findings
+    return same_reachability(findings)
+
+
+def same_reachability(findings: list[Finding]) -> list[Finding]:
+    """Findings stored under one key (one module version in several binaries) share the strongest verdict.
+
+    The store keeps one row per key, so a module linked by one binary and not
+    by another must be stored as linked.
+    """
+    by_key: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_key.setdefault(finding_key(f), []).append(f)
+    best = {k: strongest(f.reachability for f in group) for k, group in by_key.items() if len(group) > 1}
+    if not best:
+        return findings
+    return [msgspec.structs.replace(f, reachability=best[k]) if (k := finding_key(f)) in best else f
+            for f in findings]
 
 
 async def rematch_packages(conn: Any, packages: list[Package], os: OSInfo | None,

@@ -5,8 +5,10 @@ finished: each message records its stage under the repository tag's lock,
 and the one that finds the other stage finished (its message seen, or its
 state failed; for the secrets stage also done) decides. A matcher that is
 done but whose message is not yet seen is waited for: its message carries
-what is new for the tag, and it always follows ``done``. An advisory re-match decides at once. Deciding
-means: build the alert from the stored findings, drop what was alerted for
+what is new for the tag, and it always follows ``done``. An advisory re-match
+decides at once. Deciding means: build the alert from the stored findings
+(without Go findings whose vulnerable code is not linked, unless
+``show_unreachable``), drop what was alerted for
 the tag before, route, render, and write the state change and the outbox
 rows in one transaction. Redelivered or racing messages queue nothing twice.
 """
@@ -95,9 +97,10 @@ class EventHandler:
         digest, registry, repository, tag = ref.digest, ref.registry, ref.repository, ref.tag
         async with conn.transaction():
             await outbox.lock_tag(conn, registry, repository, tag)
+            findings = await findings_store.image_findings(conn, digest)
             alert = build_alert(
                 image=ref, api_base=cfg.api_base, reason=reason, advisories=advisories,
-                findings=await findings_store.image_findings(conn, digest),
+                findings=[f for f in findings if cfg.show_unreachable or f.linked],
                 secrets=await secrets_store.image_secrets(conn, digest), new_ids=new,
                 problems=[f"{name}: {line}" for name, stage in (await images_store.stages_of(conn, digest)).items()
                           for line in stage.get("problems", [])],

@@ -21,11 +21,16 @@ from imagewatch.notify.secret import secret_dec_hook
 
 @dataclass(frozen=True)
 class Settings:
-    """Validated notifier settings; channel URLs stay wrapped in ``Secret``."""
+    """Validated notifier settings; channel URLs stay wrapped in ``Secret``.
+
+    ``show_unreachable`` alerts Go findings whose vulnerable code is not linked
+    (``config.reachability.show_unreachable``); by default they are left out.
+    """
 
     notify: Rules
     renderers: dict[str, Channel]
     api_base: str
+    show_unreachable: bool = False
 
 
 def load_rules(section: Mapping[str, object]) -> Rules:
@@ -61,4 +66,5 @@ def load_settings(config: Config) -> Settings:
         renderers = channels_for(notify)
     except (msgspec.ValidationError, ValueError) as exc:
         raise ConfigError(f"config: {exc}") from None
-    return Settings(notify=notify, renderers=renderers, api_base=api_base(config))
+    return Settings(notify=notify, renderers=renderers, api_base=api_base(config),
+                    show_unreachable=config.reachability.show_unreachable)

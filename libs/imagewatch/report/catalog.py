@@ -16,11 +16,12 @@ def _formats() -> list[Formatter]:
     # Imported here so that importing the registry stays cheap and cycle-free.
     from imagewatch.report.cyclonedx import CycloneDxFormat
     from imagewatch.report.json_report import JsonFormat
+    from imagewatch.report.openvex import OpenVexFormat
     from imagewatch.report.sarif import SarifFormat
     from imagewatch.report.spdx import SpdxFormat
     from imagewatch.report.table import TableFormat
 
-    return [TableFormat(), JsonFormat(), SarifFormat(), CycloneDxFormat(), SpdxFormat()]
+    return [TableFormat(), JsonFormat(), SarifFormat(), CycloneDxFormat(), SpdxFormat(), OpenVexFormat()]
 
 
 def check_unique(formats: list[Formatter]) -> dict[str, Formatter]:

@@ -11,7 +11,9 @@ every package is a ``library`` component whose ``bom-ref`` is its purl (made
 unique when two files hold the same package) with ``imagewatch:`` properties
 for layer, path and ecosystem. ``dependencies`` links image -> OS -> OS
 packages and image -> language packages. ``vulnerabilities`` holds one entry
-per vulnerability id with every affected component.
+per vulnerability id with every affected component; a Go vulnerability whose
+code no binary links (``Finding.reachability`` ``not-linked``) carries the VEX
+analysis ``not_affected`` / ``code_not_reachable`` and ``unaffected`` versions.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from imagewatch.report.purls import image_purl, package_purl
 from imagewatch.report.result import ScanResult
 
 SCHEMA = "http://cyclonedx.org/schema/bom-1.5.schema.json"
+NOT_LINKED_DETAIL = ("No function of the vulnerable Go packages is linked into the binary "
+                     "(read from its function table).")
 
 
 def serial_number(result: ScanResult) -> str:
@@ -82,11 +86,14 @@ def _vulnerability(vid: str, findings: list[Finding], refs: list[str]) -> dict:
     fixes = [f"{f.package} {', '.join(f.fixed_versions)}" for f in findings if f.fixed_versions]
     if fixes:
         vuln["recommendation"] = "Upgrade " + "; ".join(dict.fromkeys(fixes))
+    if all(not f.linked for f in findings):
+        vuln["analysis"] = {"state": "not_affected", "justification": "code_not_reachable",
+                            "detail": NOT_LINKED_DETAIL}
     affects: dict[str, dict] = {}
     for f, ref in zip(findings, refs):
         entry = affects.setdefault(ref, {"ref": ref, "versions": []})
         if f.version and all(v["version"] != f.version for v in entry["versions"]):
-            entry["versions"].append({"version": f.version, "status": "affected"})
+            entry["versions"].append({"version": f.version, "status": "affected" if f.linked else "unaffected"})
     vuln["affects"] = [a if a["versions"] else {"ref": a["ref"]} for a in affects.values()]
     return vuln
 

@@ -50,12 +50,14 @@ def filter_result(result: ScanResult, severities: Collection[str] | str | None =
 
 
 def should_fail(result: ScanResult, severities: Collection[str] | str | None = None,
-                ignore_unfixed: bool = False) -> bool:
+                ignore_unfixed: bool = False, show_unreachable: bool = False) -> bool:
     """True when any finding, secret or misconfiguration passes the filters.
 
     ``imagewatch scan --exit-code N`` exits N when this is true, 0 otherwise.
-    Suppressed items never count.
+    Suppressed items never count, nor do Go findings whose vulnerable code is
+    not linked (``reachability`` ``not-linked``) unless ``show_unreachable``.
     """
     sevs = _severities(severities)
-    return (any(keep_finding(f, sevs, ignore_unfixed) for f in result.findings)
+    return (any(keep_finding(f, sevs, ignore_unfixed) and (show_unreachable or f.linked)
+                for f in result.findings)
             or any(keep_secret(s, sevs) for s in result.secrets))

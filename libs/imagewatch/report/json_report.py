@@ -57,7 +57,7 @@ def vulnerability_json(f: Finding) -> dict:
         "PkgIdentifier": _drop_empty({"PURL": f.purl}), "InstalledVersion": f.version,
         "FixedVersion": ", ".join(f.fixed_versions), "Status": "fixed" if f.fixable else "affected",
         "Layer": _layer(f.layer), "Title": f.summary, "Severity": f.severity.upper(),
-        "SeveritySource": f.severity_source, "Score": f.score,
+        "SeveritySource": f.severity_source, "Score": f.score, "Reachability": f.reachability,
     })
 
 

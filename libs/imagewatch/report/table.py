@@ -79,6 +79,11 @@ def _library(f: Finding, ambiguous: bool) -> str:
     return f"{f.package} ({where if len(where) <= 40 else '…' + where[-39:]})"
 
 
+def _title(f: Finding) -> str:
+    """The summary, prefixed ``[not linked]`` for Go code the binary does not link."""
+    return _clip(f"[not linked] {f.summary}" if not f.linked else f.summary)
+
+
 def _vuln_rows(t: Target) -> tuple[list[str], list[list[str]], list[str]]:
     header = ["Package" if t.cls == "os-pkgs" else "Library", "Vulnerability", "Severity",
               "Installed", "Fixed", "Title"]
@@ -86,7 +91,7 @@ def _vuln_rows(t: Target) -> tuple[list[str], list[list[str]], list[str]]:
     seen = Counter((f.package, f.version, f.advisory_id) for f in ordered)
     rows = [[_library(f, seen[(f.package, f.version, f.advisory_id)] > 1), _vuln_id(f),
              f.severity.upper(), f.version,
-             ", ".join(f.fixed_versions), _clip(f.summary)] for f in ordered]
+             ", ".join(f.fixed_versions), _title(f)] for f in ordered]
     return header, rows, [f.severity for f in ordered]
 
 

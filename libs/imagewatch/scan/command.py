@@ -8,7 +8,9 @@ Options are checked first (a bad one exits 2 before anything runs), then the
 target is opened, then the advisory store (``IMAGEWATCH_DATABASE_URL`` or the
 embedded PostgreSQL under the data dir) is connected and the image scanned by
 ``scan_pipeline``. Suppressions (ignore file, VEX) apply before the severity and
-fixability filters; the exit code follows ``scan_errors``. Every error is one
+fixability filters; the exit code follows ``scan_errors``. Go findings whose
+vulnerable code is not linked are reported but do not fail ``--exit-code``
+unless ``--show-unreachable`` (or ``reachability.show_unreachable``). Every error is one
 line on stderr, never a traceback.
 """
 
@@ -51,6 +53,7 @@ class ScanOptions:
     cache_dir: Path | None
     platform: str
     allow_partial: bool = False
+    show_unreachable: bool = False
 
 
 def _usage(message: str) -> ScanError:
@@ -94,7 +97,8 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         severities=severities, ignore_unfixed=args.ignore_unfixed, exit_code=args.exit_code,
         ignore=_ignore_file(args.ignorefile), vex=vex,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None, platform=args.platform,
-        allow_partial=getattr(args, "allow_partial", False))
+        allow_partial=getattr(args, "allow_partial", False),
+        show_unreachable=getattr(args, "show_unreachable", False))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,7 +161,8 @@ async def _scan(opts: ScanOptions) -> int:
         print(f"imagewatch scan: warning: {line}", file=sys.stderr)
     _write(opts, render(filter_result(result, opts.severities, opts.ignore_unfixed), opts.fmt,
                         color=_color(opts)))
-    if opts.exit_code and should_fail(result, opts.severities, opts.ignore_unfixed):
+    show_unreachable = opts.show_unreachable or config.reachability.show_unreachable
+    if opts.exit_code and should_fail(result, opts.severities, opts.ignore_unfixed, show_unreachable):
         return opts.exit_code
     if result.problems and not opts.allow_partial:
         return EXIT_PARTIAL

@@ -52,7 +52,7 @@ def test_bad_config_reports_every_config_check(scanner: Scanner) -> None:
     env = next(f for f in mis if f.rule_id == "IW-CFG-003")
     assert env.path == "config:Env[DB_PASSWORD]"
     assert env.fingerprint == scanner.fingerprint(db_password.encode())
-    assert {f.path for f in found if f.kind == "secret"} >= {"config:Cmd", "config:Env"}
+    assert {f.path for f in found if f.kind == "secret"} >= {"config:Cmd", "config:Env[DB_PASSWORD]"}
     assert {f.path for f in mis if f.rule_id == "IW-CFG-004"} == {"config:history[0]"}
     assert {f.path for f in mis if f.rule_id == "IW-CFG-005"} == {"config:history[1]"}
     assert db_password not in repr(found) and token not in repr(found)
@@ -111,3 +111,18 @@ def test_filesystem_checks() -> None:
     ])
     setuid = next(f for f in found if f.rule_id == "IW-FS-001")
     assert (setuid.layer_index, setuid.layer, setuid.kind) == (2, "sha256:l2", "misconfiguration")
+
+
+def test_config_secret_names_its_variable(scanner: Scanner) -> None:
+    password = rnd(20)
+    github = "ghp_" + rnd(36)
+    config = {"config": {"User": "app", "Healthcheck": {"Test": ["CMD", "true"]},
+                         "Env": ["PATH=/usr/bin", f"DATABASE_URL=postgres://app:{password}@db.internal:5432/app",
+                                 f"GH={github}"]}}
+    secrets = [f for f in check_config(config, scanner) if f.kind == "secret"]
+    paths = {f.path for f in secrets}
+    assert "config:Env[DATABASE_URL]" in paths and "config:Env[GH]" in paths
+    assert "config:Env" not in paths and all(f.line == 0 for f in secrets)
+    from imagewatch.secrets.redact import redact_config
+    redacted = repr(redact_config(config, secrets))
+    assert password not in redacted and github not in redacted

@@ -6,6 +6,11 @@ directory are skipped: no released version was used) and the toolchain as ``stdl
 ``go`` prefix stripped (``go1.21.3`` -> ``1.21.3``). Module versions stay as Go
 writes them (``v1.2.3``). Only ELF binaries are read; a file that is not ELF
 or has no build info yields nothing.
+
+Each package also carries ``linked``: the import paths and symbol hashes of
+that module (the standard library for ``stdlib``) found in the binary's
+function table (``pclntab``, ``linkage``), from which the matcher judges
+whether an advisory's vulnerable code is in the binary at all.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+import msgspec
 from packageurl import PackageURL
 
-from imagewatch.models import Package
+from imagewatch.models import LinkedCode, Package
 from imagewatch.ecosystems.go.binpath import may_be_executable
 from imagewatch.ecosystems.go.buildinfo import MAGIC, BuildInfo, BuildInfoError, parse_blob
 from imagewatch.ecosystems.go.elf import ElfError, ElfFile
+from imagewatch.ecosystems.go.linkage import linked_by_module
+from imagewatch.ecosystems.go.pclntab import function_names
 
 _MIN_SIZE = 256 << 10
 _BLOB_SIZE = 64 << 10
@@ -52,17 +60,31 @@ def _find_blob(elf: ElfFile) -> bytes | None:
 
 def read_build_info(path: Path) -> BuildInfo | None:
     """The build info of the Go ELF binary at ``path``; None when it has none."""
+    return read_binary(path)[0]
+
+
+def read_binary(path: Path, names: bool = False) -> tuple[BuildInfo | None, list[str] | None]:
+    """Build info and (with ``names``) the function names of the Go ELF binary at ``path``.
+
+    The names are None when the binary has no readable function table.
+    """
     with path.open("rb") as f:
         try:
             elf = ElfFile(f, path.stat().st_size)
             blob = _find_blob(elf)
-            return parse_blob(blob, elf.read_at) if blob else None
+            info = parse_blob(blob, elf.read_at) if blob else None
         except (ElfError, BuildInfoError):
-            return None
+            return None, None
+        return info, (function_names(elf) if info is not None and names else None)
 
 
-def packages_from_build_info(info: BuildInfo, image_path: str) -> list[Package]:
-    """Turn build info into ``Package`` records for the binary at ``image_path``."""
+def packages_from_build_info(info: BuildInfo, image_path: str,
+                             functions: list[str] | None = None) -> list[Package]:
+    """Turn build info into ``Package`` records for the binary at ``image_path``.
+
+    With ``functions`` (the binary's function names) each package carries what
+    the binary links of it (``Package.linked``).
+    """
     out: list[Package] = []
 
     def add(name: str, version: str) -> None:
@@ -79,6 +101,11 @@ def packages_from_build_info(info: BuildInfo, image_path: str) -> list[Package]:
     toolchain = info.go_version.split()[0] if info.go_version.split() else ""
     if toolchain.startswith("go"):
         add("stdlib", toolchain[2:])
+    if functions is not None:
+        main = info.main.path if info.main is not None else ""
+        linked = linked_by_module(functions, [p.name for p in out if p.name != "stdlib"], main)
+        empty = LinkedCode()
+        out = [msgspec.structs.replace(p, linked=linked.get(p.name, empty)) for p in out]
     return out
 
 
@@ -86,7 +113,7 @@ class GoBinaryAnalyser:
     """Modules and toolchain of Go binaries."""
 
     name = "go-binary"
-    version = 1
+    version = 2
     kind: Literal["os", "lang"] = "lang"
 
     def wants(self, path: str, size: int) -> bool:
@@ -97,7 +124,7 @@ class GoBinaryAnalyser:
         """Packages of every Go binary among ``files``."""
         out: list[Package] = []
         for image_path, disk_path in sorted(files.items()):
-            info = read_build_info(disk_path)
+            info, functions = read_binary(disk_path, names=True)
             if info is not None:
-                out.extend(packages_from_build_info(info, image_path))
+                out.extend(packages_from_build_info(info, image_path, functions))
         return out

@@ -68,6 +68,9 @@ GENERIC_ALLOW = (
     r"^\d{2,5}/",  # host:port/path
     r"^(?:sha\d+|md5)[-:]",  # hashes and integrity strings
     rf"^{UUID}$",  # identifiers far more often than credentials
+    # A provider's prefix that its own rule did not accept: the value fails that provider's documented
+    # shape (a valid one is reported by the provider rule, which wins on the same bytes).
+    r"^(?:gh[pousr]_|github_pat_|glpat-|xox[abposre]-|[sr]k_(?:live|test)_|AKIA|ASIA|AIza|npm_|hf_|dckr_pat_|SG\.|sgp_|squ_|hvs\.)",
 )
 GENERIC_VALUE = r"[^\s\"'`;,<>(){}\[\]\\|]{%d,128}+"
 GENERIC_END = r"(?![(\w])"
@@ -105,6 +108,11 @@ def _private_key(id: str, title: str, label: str, keyword: str, severity: str = 
 _AWS_KEY_PREFIXES = ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "apka", "a3t")
 
 _TABLE: tuple[Rule, ...] = (
+    Rule("gcp-service-account-private-key", "GCP service account private key (JSON key file)", "critical",
+         ('"service_account"',),
+         r"(?s)\"type\"\s*:\s*\"service_account\".{0,400}?\"private_key\"\s*:\s*\"(?P<secret>-----BEGIN (?:RSA )?PRIVATE KEY-----[A-Za-z0-9+/=\\\s]{100,4000}?-----END (?:RSA )?PRIVATE KEY-----)",
+         window=8192, placeholders=False,
+         remediation="Delete the service-account key in IAM, create a new one or use workload identity."),
     # --- private keys -------------------------------------------------------
     _private_key("private-key-rsa", "RSA private key", "RSA PRIVATE KEY", "begin rsa private key"),
     _private_key("private-key-ec", "EC private key", "EC PRIVATE KEY", "begin ec private key"),
@@ -136,7 +144,7 @@ _TABLE: tuple[Rule, ...] = (
     Rule("gcp-service-account-key-id", "GCP service account key", "critical", ("private_key_id",),
          r"\"private_key_id\"\s*:\s*\"(?P<secret>[a-f0-9]{40})\"",
          remediation="Delete the service-account key in IAM, create a new one or use workload identity."),
-    Rule("gcp-api-key", "Google API key", "high", ("aiza",), tok(r"AIza[0-9A-Za-z_\-]{35}", rb=RBT)),
+    Rule("gcp-api-key", "Google API key", "high", ("aiza",), tok(r"AIza[0-9A-Za-z_\-]{35}", lb=r"(?<![A-Za-z0-9+/_\-])", rb=r"(?![A-Za-z0-9_\-+/])")),
     Rule("gcp-oauth-client-secret", "Google OAuth client secret", "high", ("gocspx-",), tok(r"GOCSPX-[A-Za-z0-9_\-]{28}", rb=RBT)),
     Rule("gcp-oauth-access-token", "Google OAuth access token", "high", ("ya29.",), tok(r"ya29\.[0-9A-Za-z_\-]{50,}", rb=RBT)),
     Rule("firebase-fcm-server-key", "Firebase Cloud Messaging server key", "high", (":apa91b",),
@@ -298,7 +306,8 @@ _TABLE: tuple[Rule, ...] = (
          tok(r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}")),
     Rule("fastly-api-token", "Fastly API token", "high", ("fastly",), keyed(r"fastly", r"[A-Za-z0-9_\-]{32}"), entropy=3.5),
     Rule("cloudflare-api-token", "Cloudflare API token", "high", ("cloudflare", "cf_api", "cf_token", "cf-api"),
-         keyed(r"(?:cloudflare|cf[_\-]api|cf[_\-]token)", r"[A-Za-z0-9_\-]{40}"), entropy=3.5),
+         keyed(r"(?:cloudflare|cf[_\-]api|cf[_\-]token)", r"[A-Za-z0-9_\-]{40}"), entropy=3.5,
+         allow=(r"^[a-f0-9]{40}$", r"^[A-Z0-9_]+$")),  # a SHA-1 (commit, checksum) or a constant name
     Rule("cloudflare-origin-ca-key", "Cloudflare Origin CA key", "high", ("v1.0-",), tok(r"v1\.0-[a-f0-9]{24}-[a-f0-9]{146}")),
     Rule("netlify-access-token", "Netlify access token", "high", ("nfp_",), tok(r"nfp_[A-Za-z0-9]{36}")),
     Rule("netlify-contextual-token", "Netlify access token (by name)", "high", ("netlify",),
@@ -354,6 +363,68 @@ _TABLE: tuple[Rule, ...] = (
          remediation="Set a random kernel.secret / APP_SECRET at run time."),
     Rule("symfony-app-secret", "Symfony APP_SECRET", "medium", ("app_secret",),
          rf"APP_SECRET\s*=\s*[\"']?(?P<secret>[a-f0-9]{{32}}){RB}"),
+    # --- Providers added from their documented formats (issue 14) ---------
+    Rule("snyk-api-token", "Snyk API token", "high", ("snyk",),
+         keyed(r"snyk[\w\-.]{0,20}?(?:token|key|api|auth)", UUID, rb=RB), entropy=3.0),
+    Rule("sidekiq-enterprise-credentials", "Sidekiq Pro / Enterprise gem credentials", "high", ("contribsys",),
+         rf"(?i)BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM{ASSIGN}(?P<secret>[a-f0-9]{{8}}:[a-f0-9]{{8}}){RB}"),
+    Rule("sonarqube-token", "SonarQube token", "high", ("squ_", "sqp_", "sqa_"), tok(r"sq[upa]_[a-f0-9]{40}", lb=LBT)),
+    Rule("sonarqube-contextual-token", "SonarQube token (by name)", "high", ("sonar",),
+         keyed(r"sonar[\w\-.]{0,20}?(?:token|login|key)", r"[a-f0-9]{40}", rb=RB), entropy=3.0),
+    Rule("flyio-access-token", "Fly.io access token", "high", ("fo1_", "fm1a_", "fm1r_", "fm2_"),
+         tok(r"(?:fo1_[A-Za-z0-9_\-]{43}|fm1[ar]_[A-Za-z0-9+/]{100,}={0,3}|fm2_[A-Za-z0-9+/]{100,}={0,3})",
+             lb=LBT, rb=RB64)),
+    Rule("sumologic-access-id", "Sumo Logic access ID", "medium", ("sumo",),
+         keyed(r"sumo[\w\-.]{0,20}?(?:id|access)", r"su[A-Za-z0-9]{12}", rb=RB), entropy=3.0),
+    Rule("sumologic-access-key", "Sumo Logic access key", "high", ("sumo",),
+         keyed(r"sumo[\w\-.]{0,20}?(?:key|secret)", r"[A-Za-z0-9]{64}", rb=RB), entropy=3.5),
+    Rule("1password-service-account-token", "1Password service account token", "critical", ("ops_eyj",),
+         tok(r"ops_eyJ[A-Za-z0-9+/]{250,}={0,3}", lb=LBT, rb=RB64)),
+    Rule("1password-secret-key", "1Password account secret key", "critical", ("A3-",),
+         tok(r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}", lb=LBT),
+         case_sensitive=True),
+    Rule("facebook-page-access-token", "Facebook / Meta user or page access token", "high", ("EAA",),
+         tok(r"EAA[A-Z][A-Za-z0-9]{96,300}"), case_sensitive=True, entropy=4.0),
+    Rule("facebook-app-secret", "Facebook app secret or app access token", "high", ("facebook", "fb_", "fb-"),
+         keyed(r"(?:facebook|fb)[\w\-.]{0,20}?(?:secret|token)", r"\d{15,16}\|[A-Za-z0-9_\-]{27,43}|[a-f0-9]{32}", rb=RBT),
+         entropy=3.0),
+    Rule("intra42-client-secret", "42 intra client secret", "high", ("s-s4t2ud-", "s-s4t2af-"),
+         tok(r"s-s4t2(?:ud|af)-[a-f0-9]{64}", lb=LBT)),
+    Rule("slack-config-refresh-token", "Slack configuration refresh token", "high", ("xoxe-1-",),
+         tok(r"xoxe-1-[A-Za-z0-9]{140,160}", rb=RBT)),
+    Rule("sourcegraph-legacy-token", "Sourcegraph access token (legacy format)", "high", ("sgp_", "sourcegraph"),
+         tok(r"sgp_[a-f0-9]{40}|(?<=sourcegraph)[\w\-.]{0,20}?[\"']?\s{0,5}[:=]\s{0,5}[\"']?[a-f0-9]{40}"),
+         entropy=3.0),
+    Rule("stripe-test-key", "Stripe test-mode secret or restricted key", "low", ("_test_",),
+         tok(r"(?:sk|rk)_test_[A-Za-z0-9]{24,99}")),
+    Rule("aws-bedrock-api-key", "Amazon Bedrock API key", "critical", ("ABSKQmVkcm9ja0FQSUtleS", "bedrock-api-key-"),
+         tok(r"ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{60,300}={0,2}|bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/%=]{40,2000}",
+             lb=LBT, rb=RB64), case_sensitive=True),
+    Rule("cloudflare-global-api-key", "Cloudflare global API key", "critical",
+         ("cloudflare", "cf_api", "cf-api", "cf_key", "x-auth-key"),
+         keyed(r"(?:cloudflare[\w\-.]{0,20}?(?:key|api)|cf[_\-]api[_\-]?key|cf[_\-]key|x-auth-key)", r"[a-f0-9]{37}", rb=RB),
+         entropy=3.0),
+    Rule("messagebird-api-key", "MessageBird (Bird) API key", "high", ("messagebird", "message-bird", "message_bird"),
+         keyed(r"message[_\-]?bird[\w\-.]{0,20}?(?:key|token|access)", r"[A-Za-z0-9]{25}", rb=RB), entropy=3.5),
+    Rule("openshift-user-token", "OpenShift user token", "high", ("sha256~",), tok(r"sha256~[A-Za-z0-9_\-]{43}", lb=LBT, rb=RBT)),
+    Rule("vault-legacy-token", "HashiCorp Vault token (legacy format)", "high", ("vault",),
+         keyed(r"vault[\w\-.]{0,20}?token", r"[sbr]\.[A-Za-z0-9]{24}", rb=RB), entropy=3.0),
+    Rule("terraform-token-env", "Terraform registry token in TF_TOKEN_*", "high", ("tf_token_",),
+         rf"(?i){LB}TF_TOKEN_[A-Za-z0-9_\-]{{2,100}}{ASSIGN}(?P<secret>[A-Za-z0-9_.\-]{{20,200}}){RBT}", generic=True),
+    # --- Contextual credentials -------------------------------------------
+    Rule("curl-user-password", "Password in a curl -u / --user argument", "high", ("curl",),
+         r"\bcurl\b[^\n|;&]{0,300}?\s(?:-u|--user)(?:\s+|=)?[\"']?[^\s:\"'$]{1,64}:(?P<secret>[^\s\"']{4,128})",
+         generic=True),
+    Rule("http-auth-header-argument", "Credential in an HTTP header argument (curl -H, wget --header)", "high",
+         ("authorization", "x-api-key", "x-auth-token", "private-token", "x-auth-key", "api-key", "x-access-token"),
+         r"(?i)(?:-H|--header)[ =]?[\"']?(?:authorization|x-api-key|x-auth-token|private-token|x-auth-key|api-key|x-access-token)\s*:\s*(?:(?:bearer|token|basic|apikey|api-key|key|sso-key)[ =]+)?(?P<secret>[A-Za-z0-9_\-.=+/:~]{16,512})",
+         entropy=3.3, generic=True),
+    Rule("kubernetes-secret-data", "Value in a Kubernetes Secret manifest", "high", ("kind: secret",),
+         r"(?s)kind:[ \t]*[\"']?Secret[\"']?[ \t]*\r?\n.{0,3000}?\n(?:data|stringData):[ \t]*\r?\n(?:[ \t]+#[^\n]*\n)*[ \t]+[\w.\-]+:[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?[\"']?(?P<secret>[^\s\"'#]{6,})",
+         window=4096, generic=True, entropy=2.5),
+    Rule("nuget-cleartext-password", "Clear-text password in NuGet packageSourceCredentials", "high", ("cleartextpassword",),
+         r"(?i)key\s*=\s*[\"']ClearTextPassword[\"']\s+value\s*=\s*[\"'](?P<secret>[^\"']{4,256})[\"']", generic=True,
+         allow=(r"^%[A-Za-z_][A-Za-z0-9_]*%$",)),
     # --- Structured credentials --------------------------------------------
     Rule("jwt", "JSON Web Token", "medium", ("eyj",),
          tok(r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{2,}(?:\.[A-Za-z0-9_\-]{10,})?", lb=LBT, rb=RBT),
@@ -392,6 +463,10 @@ CONTEXTUAL: frozenset[str] = frozenset({
     "datadog-api-key", "okta-api-token", "asana-token", "airtable-token", "algolia-admin-key",
     "symfony-default-secret", "symfony-app-secret", "jwt", "url-credentials", "netrc-password",
     "linux-password-hash", "http-basic-auth-header",
+    "snyk-api-token", "sonarqube-contextual-token", "sumologic-access-id", "sumologic-access-key",
+    "facebook-app-secret", "sourcegraph-legacy-token", "cloudflare-global-api-key", "messagebird-api-key",
+    "vault-legacy-token", "gcp-service-account-private-key", "terraform-token-env", "curl-user-password",
+    "http-auth-header-argument", "kubernetes-secret-data", "nuget-cleartext-password",
 })
 
 RULES: tuple[Rule, ...] = tuple(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
+
 from imagewatch.models import SecretFinding
 from imagewatch.secrets.detect.scanner import Scanner
 from imagewatch.secrets.misconfig import filesystem as fs
@@ -52,10 +54,18 @@ def all_checks() -> list[Check]:
 
 
 def config_secrets(config: ImageConfig, scanner: Scanner) -> list[SecretFinding]:
-    """Secret-rule findings in Env, Cmd, Entrypoint, Labels and history created_by."""
+    """Secret-rule findings in Env, Cmd, Entrypoint, Labels and history created_by.
+
+    Each Env item is scanned on its own and its findings name the variable:
+    ``config:Env[DATABASE_URL]`` (line 0).
+    """
     rc = runtime_config(config)
     out: list[SecretFinding] = []
-    for field in ("Env", "Cmd", "Entrypoint"):
+    for item in rc.get("Env") or []:
+        item = str(item)
+        name = item.partition("=")[0]
+        out += [msgspec.structs.replace(f, line=0) for f in scanner.scan_text(f"config:Env[{name}]", item)]
+    for field in ("Cmd", "Entrypoint"):
         text = "\n".join(str(v) for v in rc.get(field) or [])
         out += scanner.scan_text(f"config:{field}", text)
     labels = "\n".join(f"{k}={v}" for k, v in (rc.get("Labels") or {}).items())
