@@ -86,9 +86,14 @@ class ApiConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class FetcherConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The fetcher service: the only holder of registry credentials."""
+    """The fetcher service: the only holder of registry credentials.
+
+    ``allowed_registries`` are globs (``host`` or ``host:port``) of registries
+    that may live on private addresses; see ``imagewatch.oci.egress``.
+    """
 
     insecure_registries: list[str] = []
+    allowed_registries: list[str] = []
     platforms: list[str] = msgspec.field(default_factory=lambda: ["linux/amd64"])
     credentials: list[RegistryCredential] = []
     max_manifest_bytes: int = 4 * 1024 * 1024
