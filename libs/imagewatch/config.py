@@ -8,7 +8,10 @@ the key named. Environment variables override the file:
 ``IMAGEWATCH_DATABASE_URL``     PostgreSQL DSN
 ``IMAGEWATCH_WEBHOOK_TOKEN``    bearer token registries send (a secret)
 ``IMAGEWATCH_API_PORT``         api listen port (8080)
-``IMAGEWATCH_API_HOST``         api listen host (0.0.0.0)
+``IMAGEWATCH_API_HOST``         api listen host (127.0.0.1)
+``IMAGEWATCH_READ_TOKEN``       bearer token for read routes when not on loopback
+``IMAGEWATCH_ADMISSION_TOKEN``  bearer token the API server's webhook sends
+``IMAGEWATCH_METRICS_HOST``     per-service health/metrics host (127.0.0.1)
 ``IMAGEWATCH_INSECURE_REGISTRIES`` comma-separated host:port over plain HTTP
 ``IMAGEWATCH_DATA_DIR``         data directory (``.imagewatch``)
 ``IMAGEWATCH_BLOB_STORE``       ``nats`` (Object Store) or a directory path
@@ -76,13 +79,24 @@ class BlobStoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class ApiConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The api service: webhooks, queries, admission."""
+    """The api service: webhooks, queries, admission.
 
-    host: str = "0.0.0.0"
+    Bound to loopback by default. Bound elsewhere, read routes need
+    ``read_token`` (or the webhook token; generated in the data directory when
+    unset). ``tls_cert_file``/``tls_key_file`` serve HTTPS; with
+    ``tls_client_ca_file`` every client must present a certificate it signed
+    (see docs/security.md).
+    """
+
+    host: str = "127.0.0.1"
     port: int = 8080
     webhook_token: str = ""
+    read_token: str = ""
     max_body_bytes: int = 1_048_576
     public_url: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
 
 
 class FetcherConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -162,8 +176,14 @@ class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     warning. Images with findings at or above ``severity_threshold`` (only
     fixable ones when ``only_fixable``) are denied. ``exempt_namespaces`` and
     ``exempt_repositories`` are globs; the latter match the normalised
-    ``registry/repository`` (``docker.io/library/nginx``). A tag the database
-    does not know is resolved at its registry within ``resolve_timeout`` seconds.
+    ``registry/repository`` (``docker.io/library/nginx``). Tags are resolved at
+    their registry (``tag_source = "registry"``; ``"database"`` trusts the
+    scanned tags first) within ``resolve_timeout`` seconds, at most
+    ``max_lookups`` per review. ``node_platforms`` are the ``os/arch`` of the
+    cluster's nodes (default: ``default_platform``). ``token`` is the bearer
+    token the API server sends (generated in the data directory when unset).
+    Reviews up to ``max_review_bytes`` are read; anything that cannot be
+    judged is denied.
     """
 
     deny_unscanned: bool = True
@@ -172,13 +192,20 @@ class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     exempt_namespaces: list[str] = msgspec.field(default_factory=lambda: ["kube-system"])
     exempt_repositories: list[str] = []
     default_platform: str = "linux/amd64"
+    node_platforms: list[str] = []
     resolve_timeout: float = 3.0
+    token: str = ""
+    tag_source: str = "registry"
+    max_lookups: int = 16
+    max_review_bytes: int = 3 * 1024 * 1024
 
     def __post_init__(self) -> None:
         from imagewatch.models import SEVERITY_ORDER
 
         if self.severity_threshold not in SEVERITY_ORDER:
             raise ValueError(f"admission.severity_threshold: expected one of {', '.join(SEVERITY_ORDER)}")
+        if self.tag_source not in ("registry", "database"):
+            raise ValueError("admission.tag_source: expected registry or database")
 
 
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -193,6 +220,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     data_dir: str = ".imagewatch"
     metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     bus: BusConfig = msgspec.field(default_factory=BusConfig)
     database: DatabaseConfig = msgspec.field(default_factory=DatabaseConfig)
     blobs: BlobStoreConfig = msgspec.field(default_factory=BlobStoreConfig)
@@ -214,10 +242,14 @@ _ENV: dict[str, tuple[str, ...]] = {
     "IMAGEWATCH_NATS_URL": ("bus", "url"),
     "IMAGEWATCH_DATABASE_URL": ("database", "url"),
     "IMAGEWATCH_WEBHOOK_TOKEN": ("api", "webhook_token"),
+    "IMAGEWATCH_READ_TOKEN": ("api", "read_token"),
+    "IMAGEWATCH_ADMISSION_TOKEN": ("admission", "token"),
+    "IMAGEWATCH_METRICS_HOST": ("metrics_host",),
     "IMAGEWATCH_API_PORT": ("api", "port"),
     "IMAGEWATCH_API_HOST": ("api", "host"),
     "IMAGEWATCH_API_PUBLIC_URL": ("api", "public_url"),
     "IMAGEWATCH_INSECURE_REGISTRIES": ("fetcher", "insecure_registries"),
+    "IMAGEWATCH_ALLOWED_REGISTRIES": ("fetcher", "allowed_registries"),
     "IMAGEWATCH_PLATFORMS": ("fetcher", "platforms"),
     "IMAGEWATCH_DATA_DIR": ("data_dir",),
     "IMAGEWATCH_BLOB_STORE": ("blobs", "kind"),
@@ -226,7 +258,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "IMAGEWATCH_METRICS_PORT": ("metrics_port",),
     "IMAGEWATCH_MAX_DELIVER": ("bus", "max_deliver"),
 }
-_LISTS = {("fetcher", "insecure_registries"), ("fetcher", "platforms")}
+_LISTS = {("fetcher", "insecure_registries"), ("fetcher", "platforms"), ("fetcher", "allowed_registries")}
 _INTS = {("api", "port"), ("metrics_port",), ("bus", "max_deliver")}
 
 
@@ -279,18 +311,24 @@ def data_dir(config: Config) -> Path:
 
 
 def webhook_token(config: Config) -> str:
-    """The webhook token: configured, or generated once and kept in the data dir."""
-    if config.api.webhook_token:
-        return config.api.webhook_token
-    import secrets
+    """The webhook (admin) token: configured, or generated once (0600) in the data dir; checked."""
+    from imagewatch.runtime.tokens import configured_or_stored
 
-    path = data_dir(config) / "webhook-token"
-    if path.exists():
-        return path.read_text().strip()
-    token = secrets.token_urlsafe(32)
-    path.touch(mode=0o600)
-    path.write_text(token)
-    return token
+    return configured_or_stored(config.api.webhook_token, data_dir(config), "webhook-token", "api.webhook_token")
+
+
+def read_token(config: Config) -> str:
+    """The read token: configured, or generated once (0600) in the data dir; checked."""
+    from imagewatch.runtime.tokens import configured_or_stored
+
+    return configured_or_stored(config.api.read_token, data_dir(config), "read-token", "api.read_token")
+
+
+def admission_token(config: Config) -> str:
+    """The admission token: configured, or generated once (0600) in the data dir; checked."""
+    from imagewatch.runtime.tokens import configured_or_stored
+
+    return configured_or_stored(config.admission.token, data_dir(config), "admission-token", "admission.token")
 
 
 def installation_key(config: Config) -> bytes:
@@ -300,10 +338,14 @@ def installation_key(config: Config) -> bytes:
         return env.encode()
     import secrets
 
+    from imagewatch.runtime.tokens import write_secret_file
+
     path = data_dir(config) / "fingerprint-key"
     if path.exists():
-        return bytes.fromhex(path.read_text().strip())
+        stored = path.read_text().strip()
+        if len(stored) < 32:
+            raise ConfigError(f"config: {path} is empty or truncated; remove it to generate a new key")
+        return bytes.fromhex(stored)
     key = secrets.token_bytes(32)
-    path.touch(mode=0o600)
-    path.write_text(key.hex())
+    write_secret_file(path, key.hex())
     return key

@@ -15,7 +15,7 @@ from .conftest import call
 
 @pytest.fixture
 def app(tmp_path):
-    config = load_config(env={"IMAGEWATCH_DATA_DIR": str(tmp_path), "IMAGEWATCH_WEBHOOK_TOKEN": "t"})
+    config = load_config(env={"IMAGEWATCH_DATA_DIR": str(tmp_path), "IMAGEWATCH_WEBHOOK_TOKEN": "openapi-test-0123456789abcdef"})
     ctx = ServiceContext("api", config, bus=None, pool=None, blobs=None, metrics=Metrics("api"))
     return build_app(ctx)
 

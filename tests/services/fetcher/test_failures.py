@@ -15,7 +15,7 @@ from imagewatch.config import RegistryCredential
 from imagewatch.oci import Reference, RegistryClient
 
 pytestmark = pytest.mark.skipif(bool(tools_missing()), reason=f"missing tools: {tools_missing()}")
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 
 
 async def _stage(dsn, digest, stage="fetcher"):
