@@ -5,6 +5,8 @@ the key named. Environment variables override the file:
 
 ==============================  =========================================
 ``IMAGEWATCH_NATS_URL``         bus URL (``nats://127.0.0.1:4222``)
+``IMAGEWATCH_NATS_USER``        bus user (or in the URL)
+``IMAGEWATCH_NATS_PASSWORD``    bus password (a secret)
 ``IMAGEWATCH_DATABASE_URL``     PostgreSQL DSN
 ``IMAGEWATCH_WEBHOOK_TOKEN``    bearer token registries send (a secret)
 ``IMAGEWATCH_API_PORT``         api listen port (8080)
@@ -50,15 +52,20 @@ class RegistryCredential(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
 
 class BusConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """NATS JetStream connection and delivery policy."""
+    """NATS JetStream connection and delivery policy (``user``/``password`` or in the URL)."""
 
     url: str = "nats://127.0.0.1:4222"
+    user: str = ""
+    password: str = ""
     stream: str = "IMAGEWATCH"
     max_deliver: int = 5
     ack_wait: float = 300.0
     nak_delay: float = 2.0
     max_age_days: int = 7
     duplicate_window: float = 600.0
+
+    def __repr__(self) -> str:
+        return f"BusConfig(stream={self.stream!r}, user={self.user!r}, password=***)"
 
 
 class DatabaseConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -240,6 +247,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 _ENV: dict[str, tuple[str, ...]] = {
     "IMAGEWATCH_NATS_URL": ("bus", "url"),
+    "IMAGEWATCH_NATS_USER": ("bus", "user"),
+    "IMAGEWATCH_NATS_PASSWORD": ("bus", "password"),
     "IMAGEWATCH_DATABASE_URL": ("database", "url"),
     "IMAGEWATCH_WEBHOOK_TOKEN": ("api", "webhook_token"),
     "IMAGEWATCH_READ_TOKEN": ("api", "read_token"),
