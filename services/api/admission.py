@@ -169,13 +169,25 @@ async def evaluate(request: web.Request, review: Review) -> Decision:
     return decide(policy, await resolve(request, review, checked))
 
 
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The whole request body, or None when it exceeds ``limit`` bytes (read no further)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 async def admission_review(request: web.Request) -> web.Response:
     """``POST /v1/admission``: allowed or denied, with the reason and warnings (401 without the token)."""
     check_bearer(request, request.app[ADMISSION_TOKEN])
     config = request.app[CTX].config.admission
     limit = config.max_review_bytes
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
+    body = await read_body(request, limit)
+    if body is None:
         return web.json_response(deny_review("", f"the AdmissionReview exceeds {limit} bytes"))
     try:
         data = json.loads(body)

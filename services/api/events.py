@@ -37,8 +37,10 @@ class BodyTooLarge(WebhookError):
 async def _read_json(request: web.Request, limit: int):
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge(f"body: {request.content_length} bytes exceeds the limit of {limit}")
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
+    from imagewatch_services.api.admission import read_body
+
+    body = await read_body(request, limit)
+    if body is None:
         raise BodyTooLarge(f"body: exceeds the limit of {limit} bytes")
     try:
         return json.loads(body)

@@ -155,8 +155,9 @@ def _selector_value(selector: Any, keys: tuple[str, ...]) -> set[str] | None:
     return found or None
 
 
-def _term_values(term: Any, keys: tuple[str, ...]) -> set[str] | None:
-    """Values a required node-affinity term allows for ``keys`` (None: any / cannot tell)."""
+def _term_values(term: Any, keys: tuple[str, ...]) -> tuple[str, set[str] | None]:
+    """What one required node-affinity term says of ``keys``: ("in", values), ("open", None)
+    when it does not mention them, or ("unsure", None) for operators without a bound (NotIn, Exists ...)."""
     allowed: set[str] | None = None
     exprs = term.get("matchExpressions") if isinstance(term, dict) else None
     for expr in exprs if isinstance(exprs, list) else []:
@@ -164,25 +165,25 @@ def _term_values(term: Any, keys: tuple[str, ...]) -> set[str] | None:
             continue
         values = expr.get("values")
         if expr.get("operator") != "In" or not isinstance(values, list):
-            continue  # NotIn, Exists, ...: no bound we can rely on
+            return "unsure", None
         named = {v for v in values if isinstance(v, str)}
         allowed = named if allowed is None else allowed & named
-    return allowed
+    return ("open", None) if allowed is None else ("in", allowed)
 
 
-def _affinity_values(spec: dict, keys: tuple[str, ...]) -> tuple[bool, set[str] | None]:
-    """(has required terms, values they allow for ``keys`` or None when any term leaves them open)."""
+def _affinity_values(spec: dict, keys: tuple[str, ...]) -> tuple[str, set[str] | None]:
+    """What the required node affinity allows for ``keys``: ("none", None) when it does not
+    constrain them, ("in", values) when every term pins them, else ("unsure", None)."""
     required = _at(spec, ("affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"), "spec")
     terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
     if not isinstance(terms, list) or not terms:
-        return False, None
-    union: set[str] = set()
-    for term in terms:  # terms are ORed: one open term opens the whole
-        values = _term_values(term, keys)
-        if values is None:
-            return True, None
-        union |= values
-    return True, union
+        return "none", None
+    kinds = [_term_values(term, keys) for term in terms]  # terms are ORed
+    if all(kind == "open" for kind, _ in kinds):
+        return "none", None
+    if any(kind != "in" for kind, _ in kinds):  # one open or unbounded term opens the whole
+        return "unsure", None
+    return "in", set().union(*(values for _, values in kinds))
 
 
 def platforms_of(spec: Any, default: str, node_platforms: list[str] | tuple[str, ...] = ()) -> tuple[str, ...] | None:
@@ -191,25 +192,24 @@ def platforms_of(spec: Any, default: str, node_platforms: list[str] | tuple[str,
     ``nodeSelector`` and required ``nodeAffinity`` on ``kubernetes.io/os`` and
     ``kubernetes.io/arch`` (and their ``beta.`` forms) narrow the set; a pod that
     names neither runs on the cluster's ``node_platforms`` (default: ``default``).
-    Node affinity that does not pin the architecture (``NotIn``, ``Exists``, an
-    open term) makes the answer Unsure: every platform of an index is judged.
+    Node affinity on them that cannot be bounded (``NotIn``, ``Exists``, or one
+    term pinning them while another leaves them open) makes the answer Unsure:
+    every platform of an index is judged.
     """
     nodes = tuple(node_platforms) or (default,)
     if not isinstance(spec, dict):
         return nodes
     selector = spec.get("nodeSelector")
     sel_os, sel_arch = _selector_value(selector, _OS_KEYS), _selector_value(selector, _ARCH_KEYS)
-    has_os_terms, aff_os = _affinity_values(spec, _OS_KEYS)
-    has_arch_terms, aff_arch = _affinity_values(spec, _ARCH_KEYS)
+    os_kind, aff_os = _affinity_values(spec, _OS_KEYS)
+    arch_kind, aff_arch = _affinity_values(spec, _ARCH_KEYS)
     archs = sel_arch if sel_arch is not None else aff_arch
     oses = sel_os if sel_os is not None else aff_os
     if sel_arch is not None and aff_arch is not None:
         archs = sel_arch & aff_arch or sel_arch
     if sel_os is not None and aff_os is not None:
         oses = sel_os & aff_os or sel_os
-    if archs is None and has_arch_terms:
-        return Unsure
-    if oses is None and has_os_terms:
+    if (sel_arch is None and arch_kind == "unsure") or (sel_os is None and os_kind == "unsure"):
         return Unsure
     if archs is None and oses is None:
         return nodes

@@ -16,8 +16,9 @@ policy before each request and each redirect hop:
   only to https (or to such a host), never to a refused address, and drop the
   ``Authorization`` header when they leave the host it was meant for.
 * Token realms must be https or a host in ``insecure_registries``;
-  credentials go to a realm only when it is the registry itself, a configured
-  host, or the registry's well-known token service (Docker Hub).
+  credentials go to a realm only on the registry's own host name, the
+  registry's well-known token service (Docker Hub), or a host listed in
+  ``allowed_registries``.
 
 The check before the request catches literal IP addresses and names that
 resolve inward; :class:`PolicyResolver`, installed in every session made by
@@ -203,13 +204,19 @@ class EgressPolicy:
         raise EgressRefused(f"egress: token realm of {registry_host} is not https; refused")
 
     def may_send_credentials(self, registry_host: str, target_host: str) -> bool:
-        """Whether credentials of ``registry_host`` may go to ``target_host`` (a token realm)."""
-        if target_host.lower() == registry_host.lower():
+        """Whether credentials of ``registry_host`` may go to ``target_host`` (a token realm).
+
+        Only to the same host name (any port: distribution's token server often
+        listens beside the registry), the registry's well-known token service, or
+        a host the operator listed in ``allowed_registries``; being reachable
+        (``insecure_registries``, own credentials) is not enough.
+        """
+        reg_name, _ = split_host(registry_host.lower())
+        target_name, target_port = split_host(target_host.lower())
+        if target_name == reg_name or target_name in KNOWN_REALMS.get(registry_host.lower(), frozenset()):
             return True
-        hostname, _ = split_host(target_host)
-        if hostname.lower() in KNOWN_REALMS.get(registry_host.lower(), frozenset()):
-            return True
-        return self.configured(target_host)
+        candidates = {target_host.lower(), target_name, _host_key(target_name, target_port)}
+        return any(fnmatchcase(c, g.lower()) for c in candidates for g in self.allowed)
 
 
 def redirect_target(policy: EgressPolicy, current: str, location: str) -> str:
