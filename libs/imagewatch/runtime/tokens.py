@@ -20,7 +20,7 @@ from imagewatch.errors import ImagewatchError
 MIN_TOKEN_LENGTH = 16
 _PLACEHOLDER = re.compile(
     r"(change[-_ ]?me|replace[-_ ]?me|todo|fixme|xxx+|secret|password|passw0rd|token|example|"
-    r"default|test|dummy|placeholder|your[-_ ]?token|insert[-_ ]?token|none|null|undefined)",
+    r"default|test|dummy|placeholder|sample|your|here|please|insert|enter|none|null|undefined)",
     re.IGNORECASE,
 )
 
