@@ -104,10 +104,12 @@ async def test_admission_without_its_token_is_401(api, headers):
     "169.254.169.254/latest/meta-data:1", "127.0.0.1:{port}/x:1", "10.0.0.7:5000/x:1", "192.168.0.1/x:1",
     "localhost:{port}/x:1", "[::1]:{port}/x:1", "100.100.100.200/x:1",
 ])
-async def test_pod_naming_an_inward_registry_is_denied_without_connecting(api, image):
+async def test_pod_naming_an_inward_registry_is_denied_without_connecting(api, image, capsys):
     async with listener() as ssh:
         answer = await judged(api, pod(image.format(port=ssh.port)))
         assert ssh.connections == 0
+    # refused by the egress policy before any connection (the api logs only the error's type)
+    assert "EgressRefused" in capsys.readouterr().out
     message = answer["status"]["message"]
     assert answer["allowed"] is False and "not scanned (unknown tag; registry unreachable)" in message
     assert "refused" not in message and "SSH" not in message and "Errno" not in message
