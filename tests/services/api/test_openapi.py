@@ -33,7 +33,8 @@ def test_document_is_valid_openapi_31():
     doc = openapi.document()
     assert doc["openapi"] == "3.1.0"
     assert doc["paths"]["/v1/dlq/{id}/retry"]["post"]["security"] == [{"bearer": []}]
-    assert "security" not in doc["paths"]["/v1/admission"]["post"]
+    # issue 11: admission needs its bearer token (this asserted the unauthenticated route before)
+    assert doc["paths"]["/v1/admission"]["post"]["security"] == [{"bearer": []}]
     assert "Finding" in doc["components"]["schemas"]
     validator = pytest.importorskip("openapi_spec_validator", reason="openapi-spec-validator not installed")
     validator.validate(doc)
