@@ -33,17 +33,28 @@ def _fail(exc: RegistryError) -> Exception:
     return Retry(str(exc)) if exc.transient else Permanent(str(exc))
 
 
-async def tag_serves(client: RegistryClient, reference: Reference) -> bool:
-    """Whether the registry serves ``reference.digest`` under ``reference.tag`` right now.
+TAG_RECHECKS = (0.1, 0.3, 1.0, 2.0)
+
+
+async def tag_serves(client: RegistryClient, reference: Reference, rechecks=TAG_RECHECKS) -> bool:
+    """Whether the registry serves ``reference.digest`` under ``reference.tag``.
 
     An event naming ``tag@digest`` moves the tag in the database only when this
     holds: a scan request (or a stale event) cannot rebind a tag to an old image.
+    distribution notifies a manifest push before it links the tag, so a miss is
+    asked again after each of ``rechecks`` seconds before it counts.
     """
-    try:
-        current = await client.get_manifest(Reference(reference.registry, reference.repository, reference.tag))
-    except NotFound:
-        return False
-    return current.digest == reference.digest
+    tag_ref = Reference.parse(f"{reference.registry}/{reference.repository}:{reference.tag}")
+    for delay in (*rechecks, None):
+        try:
+            current = await client.get_manifest(tag_ref)
+            if current.digest == reference.digest:
+                return True
+        except NotFound:
+            pass
+        if delay is not None:
+            await asyncio.sleep(delay)
+    return False
 
 
 def _config_json(data: bytes) -> dict | None:
