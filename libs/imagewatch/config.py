@@ -88,9 +88,10 @@ class BlobStoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class ApiConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The api service: webhooks, queries, admission.
 
-    Bound to loopback by default. Bound elsewhere, read routes need
-    ``read_token`` (or the webhook token; generated in the data directory when
-    unset). ``tls_cert_file``/``tls_key_file`` serve HTTPS; with
+    Bound to loopback by default. Bound elsewhere (or with
+    ``require_read_token``, for a proxy in front of a loopback api), read
+    routes need ``read_token`` (or the webhook token; generated in the data
+    directory when unset). ``tls_cert_file``/``tls_key_file`` serve HTTPS; with
     ``tls_client_ca_file`` every client must present a certificate it signed
     (see docs/security.md).
     """
@@ -99,6 +100,7 @@ class ApiConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     port: int = 8080
     webhook_token: str = ""
     read_token: str = ""
+    require_read_token: bool = False
     max_body_bytes: int = 1_048_576
     public_url: str = ""
     tls_cert_file: str = ""

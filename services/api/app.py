@@ -39,7 +39,7 @@ def build_app(ctx: ServiceContext) -> web.Application:
     config = ctx.config
     token = webhook_token(config)
     middlewares = [count_requests]
-    if not is_loopback(config.api.host) or config.api.read_token:
+    if not is_loopback(config.api.host) or config.api.read_token or config.api.require_read_token:
         middlewares.append(read_guard((read_token(config), token)))
     app = web.Application(middlewares=middlewares, client_max_size=config.api.max_body_bytes + 1024)
     app[CTX] = ctx

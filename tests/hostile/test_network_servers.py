@@ -222,3 +222,25 @@ def test_up_prints_server_urls_without_their_passwords():
 
     assert _without_password("nats://imagewatch:hunter2hunter2@127.0.0.1:4222") == "nats://imagewatch:***@127.0.0.1:4222"
     assert _without_password("postgresql://u:p4ss@db/x") == "postgresql://u:***@db/x"
+
+
+async def test_a_trust_cluster_from_an_older_version_is_switched_to_scram(tmp_path):
+    from imagewatch.cli.embedded import _pg_bin
+
+    pg = EmbeddedPostgres(tmp_path / "data" / "postgres")
+    pg._prepare_base()
+    await asyncio.to_thread(pg._run, [_pg_bin("initdb"), "-D", str(pg.pgdata), "-U", "postgres", "--auth=trust",
+                                      "--encoding=UTF8", "--no-sync"])
+    await asyncio.to_thread(pg.start)
+    try:
+        with pytest.raises((asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)):
+            await asyncpg.connect(host="127.0.0.1", port=pg.port, user="postgres", database="imagewatch",
+                                  password="")
+        conn = await asyncpg.connect(pg.url)
+        await conn.close()
+        rules = [line for line in (pg.pgdata / "pg_hba.conf").read_text().splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+        assert rules and all("trust" not in line and "scram-sha-256" in line for line in rules)
+    finally:
+        await asyncio.to_thread(pg.stop)
+        pg.remove()

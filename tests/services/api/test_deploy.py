@@ -68,6 +68,8 @@ def test_api_deployment_and_service_match_the_webhook():
     toml = by_kind(items, "ConfigMap")["data"]["imagewatch.toml"]
     config = msgspec.convert(tomllib.loads(toml), Config)
     assert config.admission.deny_unscanned and "kube-system" in config.admission.exempt_namespaces
+    # behind the TLS proxy the api listens on loopback: reads must still need the read token
+    assert config.api.require_read_token
     cert = by_kind(docs("certificate.yaml"), "Certificate")
     assert cert["spec"]["secretName"] == "imagewatch-api-tls"
     assert f"{target['name']}.{target['namespace']}.svc" in cert["spec"]["dnsNames"]
