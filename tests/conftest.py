@@ -17,6 +17,7 @@ from harness.servers import DatabaseFactory, NatsProvider, postgres_server
 from imagewatch.config import load_config
 
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+ADMISSION_TOKEN = "admission-test-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
@@ -58,11 +59,12 @@ def nats_url(_nats_provider):
 
 @pytest.fixture
 def config(tmp_path, nats_url, pg_dsn):
-    """A Config for one test: its own data dir, NATS, database and a fixed webhook token."""
+    """A Config for one test: its own data dir, NATS, database and fixed webhook and admission tokens."""
     env = {
         "IMAGEWATCH_NATS_URL": nats_url,
         "IMAGEWATCH_DATABASE_URL": pg_dsn,
-        "IMAGEWATCH_WEBHOOK_TOKEN": "test-token",
+        "IMAGEWATCH_WEBHOOK_TOKEN": "test-token-0123456789abcdef",  # tokens under 16 characters are refused
+        "IMAGEWATCH_ADMISSION_TOKEN": ADMISSION_TOKEN,
         "IMAGEWATCH_DATA_DIR": str(tmp_path / "data"),
         "IMAGEWATCH_LOG_FORMAT": "json",
     }

@@ -5,10 +5,15 @@ the key named. Environment variables override the file:
 
 ==============================  =========================================
 ``IMAGEWATCH_NATS_URL``         bus URL (``nats://127.0.0.1:4222``)
+``IMAGEWATCH_NATS_USER``        bus user (or in the URL)
+``IMAGEWATCH_NATS_PASSWORD``    bus password (a secret)
 ``IMAGEWATCH_DATABASE_URL``     PostgreSQL DSN
 ``IMAGEWATCH_WEBHOOK_TOKEN``    bearer token registries send (a secret)
 ``IMAGEWATCH_API_PORT``         api listen port (8080)
-``IMAGEWATCH_API_HOST``         api listen host (0.0.0.0)
+``IMAGEWATCH_API_HOST``         api listen host (127.0.0.1)
+``IMAGEWATCH_READ_TOKEN``       bearer token for read routes when not on loopback
+``IMAGEWATCH_ADMISSION_TOKEN``  bearer token the API server's webhook sends
+``IMAGEWATCH_METRICS_HOST``     per-service health/metrics host (127.0.0.1)
 ``IMAGEWATCH_INSECURE_REGISTRIES`` comma-separated host:port over plain HTTP
 ``IMAGEWATCH_DATA_DIR``         data directory (``.imagewatch``)
 ``IMAGEWATCH_BLOB_STORE``       ``nats`` (Object Store) or a directory path
@@ -48,15 +53,20 @@ class RegistryCredential(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
 
 class BusConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """NATS JetStream connection and delivery policy."""
+    """NATS JetStream connection and delivery policy (``user``/``password`` or in the URL)."""
 
     url: str = "nats://127.0.0.1:4222"
+    user: str = ""
+    password: str = ""
     stream: str = "IMAGEWATCH"
     max_deliver: int = 5
     ack_wait: float = 300.0
     nak_delay: float = 2.0
     max_age_days: int = 7
     duplicate_window: float = 600.0
+
+    def __repr__(self) -> str:
+        return f"BusConfig(stream={self.stream!r}, user={self.user!r}, password=***)"
 
 
 class DatabaseConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -77,19 +87,37 @@ class BlobStoreConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class ApiConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The api service: webhooks, queries, admission."""
+    """The api service: webhooks, queries, admission.
 
-    host: str = "0.0.0.0"
+    Bound to loopback by default. Bound elsewhere (or with
+    ``require_read_token``, for a proxy in front of a loopback api), read
+    routes need ``read_token`` (or the webhook token; generated in the data
+    directory when unset). ``tls_cert_file``/``tls_key_file`` serve HTTPS; with
+    ``tls_client_ca_file`` every client must present a certificate it signed
+    (see docs/security.md).
+    """
+
+    host: str = "127.0.0.1"
     port: int = 8080
     webhook_token: str = ""
+    read_token: str = ""
+    require_read_token: bool = False
     max_body_bytes: int = 1_048_576
     public_url: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
 
 
 class FetcherConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The fetcher service: the only holder of registry credentials."""
+    """The fetcher service: the only holder of registry credentials.
+
+    ``allowed_registries`` are globs (``host`` or ``host:port``) of registries
+    that may live on private addresses; see ``imagewatch.oci.egress``.
+    """
 
     insecure_registries: list[str] = []
+    allowed_registries: list[str] = []
     platforms: list[str] = msgspec.field(default_factory=lambda: ["linux/amd64"])
     credentials: list[RegistryCredential] = []
     max_manifest_bytes: int = 4 * 1024 * 1024
@@ -159,8 +187,14 @@ class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     fixable ones when ``only_fixable``) are denied, and so are images with any
     ``malware`` finding while ``deny_malware`` holds. ``exempt_namespaces`` and
     ``exempt_repositories`` are globs; the latter match the normalised
-    ``registry/repository`` (``docker.io/library/nginx``). A tag the database
-    does not know is resolved at its registry within ``resolve_timeout`` seconds.
+    ``registry/repository`` (``docker.io/library/nginx``). Tags are resolved at
+    their registry (``tag_source = "registry"``; ``"database"`` trusts the
+    scanned tags first) within ``resolve_timeout`` seconds, at most
+    ``max_lookups`` per review. ``node_platforms`` are the ``os/arch`` of the
+    cluster's nodes (default: ``default_platform``). ``token`` is the bearer
+    token the API server sends (generated in the data directory when unset).
+    Reviews up to ``max_review_bytes`` are read; anything that cannot be
+    judged is denied.
     """
 
     deny_unscanned: bool = True
@@ -170,14 +204,21 @@ class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     exempt_namespaces: list[str] = msgspec.field(default_factory=lambda: ["kube-system"])
     exempt_repositories: list[str] = []
     default_platform: str = "linux/amd64"
+    node_platforms: list[str] = []
     resolve_timeout: float = 3.0
     deny_partial: bool = False  # deny images whose scan could not read everything (else a warning)
+    token: str = ""
+    tag_source: str = "registry"
+    max_lookups: int = 16
+    max_review_bytes: int = 3 * 1024 * 1024
 
     def __post_init__(self) -> None:
         from imagewatch.models import SEVERITY_ORDER
 
         if self.severity_threshold not in SEVERITY_ORDER:
             raise ValueError(f"admission.severity_threshold: expected one of {', '.join(SEVERITY_ORDER)}")
+        if self.tag_source not in ("registry", "database"):
+            raise ValueError("admission.tag_source: expected registry or database")
 
 
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -247,6 +288,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     data_dir: str = ".imagewatch"
     metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     bus: BusConfig = msgspec.field(default_factory=BusConfig)
     database: DatabaseConfig = msgspec.field(default_factory=DatabaseConfig)
     blobs: BlobStoreConfig = msgspec.field(default_factory=BlobStoreConfig)
@@ -270,12 +312,18 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 _ENV: dict[str, tuple[str, ...]] = {
     "IMAGEWATCH_NATS_URL": ("bus", "url"),
+    "IMAGEWATCH_NATS_USER": ("bus", "user"),
+    "IMAGEWATCH_NATS_PASSWORD": ("bus", "password"),
     "IMAGEWATCH_DATABASE_URL": ("database", "url"),
     "IMAGEWATCH_WEBHOOK_TOKEN": ("api", "webhook_token"),
+    "IMAGEWATCH_READ_TOKEN": ("api", "read_token"),
+    "IMAGEWATCH_ADMISSION_TOKEN": ("admission", "token"),
+    "IMAGEWATCH_METRICS_HOST": ("metrics_host",),
     "IMAGEWATCH_API_PORT": ("api", "port"),
     "IMAGEWATCH_API_HOST": ("api", "host"),
     "IMAGEWATCH_API_PUBLIC_URL": ("api", "public_url"),
     "IMAGEWATCH_INSECURE_REGISTRIES": ("fetcher", "insecure_registries"),
+    "IMAGEWATCH_ALLOWED_REGISTRIES": ("fetcher", "allowed_registries"),
     "IMAGEWATCH_PLATFORMS": ("fetcher", "platforms"),
     "IMAGEWATCH_DATA_DIR": ("data_dir",),
     "IMAGEWATCH_BLOB_STORE": ("blobs", "kind"),
@@ -285,7 +333,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "IMAGEWATCH_MAX_DELIVER": ("bus", "max_deliver"),
     "IMAGEWATCH_HARBOR_TOKEN": ("harbor", "token"),
 }
-_LISTS = {("fetcher", "insecure_registries"), ("fetcher", "platforms")}
+_LISTS = {("fetcher", "insecure_registries"), ("fetcher", "platforms"), ("fetcher", "allowed_registries")}
 _INTS = {("api", "port"), ("metrics_port",), ("bus", "max_deliver")}
 
 
@@ -338,18 +386,24 @@ def data_dir(config: Config) -> Path:
 
 
 def webhook_token(config: Config) -> str:
-    """The webhook token: configured, or generated once and kept in the data dir."""
-    if config.api.webhook_token:
-        return config.api.webhook_token
-    import secrets
+    """The webhook (admin) token: configured, or generated once (0600) in the data dir; checked."""
+    from imagewatch.runtime.tokens import configured_or_stored
 
-    path = data_dir(config) / "webhook-token"
-    if path.exists():
-        return path.read_text().strip()
-    token = secrets.token_urlsafe(32)
-    path.touch(mode=0o600)
-    path.write_text(token)
-    return token
+    return configured_or_stored(config.api.webhook_token, data_dir(config), "webhook-token", "api.webhook_token")
+
+
+def read_token(config: Config) -> str:
+    """The read token: configured, or generated once (0600) in the data dir; checked."""
+    from imagewatch.runtime.tokens import configured_or_stored
+
+    return configured_or_stored(config.api.read_token, data_dir(config), "read-token", "api.read_token")
+
+
+def admission_token(config: Config) -> str:
+    """The admission token: configured, or generated once (0600) in the data dir; checked."""
+    from imagewatch.runtime.tokens import configured_or_stored
+
+    return configured_or_stored(config.admission.token, data_dir(config), "admission-token", "admission.token")
 
 
 def installation_key(config: Config) -> bytes:
@@ -359,10 +413,14 @@ def installation_key(config: Config) -> bytes:
         return env.encode()
     import secrets
 
+    from imagewatch.runtime.tokens import write_secret_file
+
     path = data_dir(config) / "fingerprint-key"
     if path.exists():
-        return bytes.fromhex(path.read_text().strip())
+        stored = path.read_text().strip()
+        if len(stored) < 32:
+            raise ConfigError(f"config: {path} is empty or truncated; remove it to generate a new key")
+        return bytes.fromhex(stored)
     key = secrets.token_bytes(32)
-    path.touch(mode=0o600)
-    path.write_text(key.hex())
+    write_secret_file(path, key.hex())
     return key

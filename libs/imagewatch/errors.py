@@ -9,6 +9,7 @@
     │   └── Permanent                            dead-letter at once
     ├── runtime.blobstore.BlobError              BlobMissing (retry), BlobCorrupt
     ├── runtime.layerblob.LayerFailed            a layer of an image could not be analysed
+    ├── runtime.tokens.TokenError                an empty, short or placeholder token
     ├── oci.errors.RegistryError                 the distribution client (tree in oci/errors.py)
     ├── oci.local.LocalImageError                an OCI layout or docker-archive we cannot read
     ├── layers.errors.LayerError                 a layer that cannot be read; LayerRefused: over a limit

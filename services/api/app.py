@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from imagewatch.config import webhook_token
+from imagewatch.config import admission_token, read_token, webhook_token
+from imagewatch.runtime.httpauth import is_loopback, read_guard
 from imagewatch.runtime.httpmetrics import observe_requests
 from imagewatch.runtime.runner import ServiceContext, health_routes
 
@@ -18,10 +19,21 @@ from imagewatch_services.api.keys import CTX, MAX_BODY, TOKEN
 
 
 def build_app(ctx: ServiceContext) -> web.Application:
-    """The api application bound to a service context."""
-    app = web.Application(middlewares=[observe_requests(ctx.metrics)], client_max_size=ctx.config.api.max_body_bytes + 1024)
+    """The api application bound to a service context.
+
+    Every token is checked for strength at start (an empty, short or
+    placeholder token stops the service). Reads need the read token (or the
+    admin token) when the api listens beyond loopback or a read token is set.
+    """
+    config = ctx.config
+    token = webhook_token(config)
+    middlewares = [observe_requests(ctx.metrics)]
+    if not is_loopback(config.api.host) or config.api.read_token or config.api.require_read_token:
+        middlewares.append(read_guard((read_token(config), token)))
+    app = web.Application(middlewares=middlewares, client_max_size=config.api.max_body_bytes + 1024)
     app[CTX] = ctx
-    app[TOKEN] = webhook_token(ctx.config)
+    app[TOKEN] = token
+    app[admission.ADMISSION_TOKEN] = admission_token(config)
     app[MAX_BODY] = ctx.config.api.max_body_bytes
     app.add_routes(health_routes(ctx))
     app.add_routes([

@@ -15,7 +15,8 @@ from aiohttp import web
 
 from imagewatch.runtime.logs import get_logger
 from imagewatch.messages import SUBJECT_PUSH, PushEvent
-from imagewatch.webhooks.base import WebhookError, split_reference
+from imagewatch.oci import InvalidReference, Reference
+from imagewatch.webhooks.base import WebhookError, checked_event
 from imagewatch.webhooks.catalog import default_sources
 
 from imagewatch_services.api.auth import check_bearer
@@ -36,8 +37,10 @@ class BodyTooLarge(WebhookError):
 async def _read_json(request: web.Request, limit: int):
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge(f"body: {request.content_length} bytes exceeds the limit of {limit}")
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
+    from imagewatch_services.api.admission import read_body
+
+    body = await read_body(request, limit)
+    if body is None:
         raise BodyTooLarge(f"body: exceeds the limit of {limit} bytes")
     try:
         return json.loads(body)
@@ -64,7 +67,7 @@ async def receive_event(request: web.Request) -> web.Response:
     check_bearer(request, request.app[TOKEN])
     try:
         body = await _read_json(request, request.app[MAX_BODY])
-        events = source.parse(body, request.headers)
+        events = [checked_event(ev) for ev in source.parse(body, request.headers)]
     except WebhookError as exc:
         return _error(413 if isinstance(exc, BodyTooLarge) else 400, str(exc))
     if not events:
@@ -84,13 +87,13 @@ async def request_scan(request: web.Request) -> web.Response:
         body = await _read_json(request, request.app[MAX_BODY])
         if not isinstance(body, dict) or not isinstance(body.get("reference"), str):
             raise WebhookError("body.reference: expected a string like registry/repo:tag")
-        registry, repository, tag, digest = split_reference(body["reference"])
-        if not tag and not digest:
-            tag = "latest"
+        ref = Reference.parse(body["reference"])
+    except InvalidReference as exc:
+        return _error(400, f"body.reference: {exc}")
     except WebhookError as exc:
         return _error(413 if isinstance(exc, BodyTooLarge) else 400, str(exc))
-    event = PushEvent(event_id=f"manual:{uuid.uuid4()}", source="manual", registry=registry,
-                      repository=repository, tag=tag, digest=digest, received_at=time.time())
+    event = PushEvent(event_id=f"manual:{uuid.uuid4()}", source="manual", registry=ref.registry,
+                      repository=ref.repository, tag=ref.tag, digest=ref.digest, received_at=time.time())
     failed = await _publish(request, [event])
     if failed:
         return failed

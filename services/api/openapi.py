@@ -163,11 +163,12 @@ ROUTES: tuple[RouteDoc, ...] = (
              responses={"202": ("re-published under a new Nats-Msg-Id; the dead letter is deleted", OBJECT),
                         "401": ERR_401, "404": ERR_404,
                         "422": ("the dead letter cannot be re-published", ref("Error"))}),
-    RouteDoc("POST", "/v1/admission", "Kubernetes validating admission webhook", "admission",
-             body=ref("AdmissionReview"),
-             responses={"200": ("the AdmissionReview with response.allowed, status and warnings",
+    RouteDoc("POST", "/v1/admission", "Kubernetes validating admission webhook (admission token)", "admission",
+             body=ref("AdmissionReview"), auth=True,
+             responses={"200": ("the AdmissionReview with response.allowed, status and warnings; a review "
+                                "that cannot be read or judged is answered allowed: false",
                                 ref("AdmissionReview")),
-                        "400": ERR_400}),
+                        "401": ERR_401}),
     RouteDoc("GET", "/harbor/api/v1/metadata", "Harbor scanner adapter: scanner metadata and capabilities",
              "harbor", auth=True, content_type="application/vnd.scanner.adapter.metadata+json; version=1.1",
              responses={"200": ("scanner, capabilities, properties", OBJECT), "401": ERR_401}),
@@ -266,7 +267,9 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "imagewatch api", "version": VERSION,
                  "description": "Registry webhooks in; images, findings, dead letters and admission out. "
-                                "POST /v1/admission takes no token: TLS (or mTLS) to it is the deployment's."},
+                                "Writes need the webhook (admin) token, POST /v1/admission the admission "
+                                "token, reads the read token when the api listens beyond loopback "
+                                "(docs/security.md)."},
         "paths": paths,
         "components": {"schemas": _components(),
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},

@@ -9,8 +9,6 @@ either way.
 
 from __future__ import annotations
 
-import aiohttp
-
 from imagewatch.config import Config
 from imagewatch.fetcher import fetch
 from imagewatch.fetcher.stage import STAGE, harbor_failed, push_handler, secret_scanners
@@ -21,9 +19,9 @@ from imagewatch.runtime.runner import ServiceContext, serve
 
 async def setup(ctx: ServiceContext) -> list[Worker]:
     """One worker on ``iw.push``."""
-    session = aiohttp.ClientSession()
-    ctx.cleanup.append(session.close)
     cfg = ctx.config.fetcher
+    session = fetch.session_for(fetch.egress_policy(cfg))
+    ctx.cleanup.append(session.close)
     client = fetch.make_client(session, cfg, use_docker_config=False)
     handler = push_handler(ctx, client, await secret_scanners(ctx),
                            lambda host, authorization: fetch.authorized_client(session, cfg, host, authorization))

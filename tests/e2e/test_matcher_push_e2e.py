@@ -67,7 +67,7 @@ async def test_push_to_findings_then_fix_then_advisory_rematch(config, pg_dsn, n
     bus = None
     try:
         with run_registry(tmp_path / "registry", notify_url=f"{stack.api_url}/v1/events/distribution",
-                          notify_headers={"Authorization": "Bearer test-token"},
+                          notify_headers={"Authorization": "Bearer test-token-0123456789abcdef"},
                           notify_ignore_media_types=["application/octet-stream"]) as reg:
             config.fetcher.insecure_registries.append(reg.host)
             await stack.start("api", "fetcher", "inventory", "matcher")

@@ -28,7 +28,7 @@ async def test_push_notifications_land_in_postgres_once(config, pg_dsn, tmp_path
     stack.reserve_api_port()
     try:
         with run_registry(tmp_path / "registry", notify_url=f"{stack.api_url}/v1/events/distribution",
-                          notify_headers={"Authorization": "Bearer test-token"}) as reg:
+                          notify_headers={"Authorization": "Bearer test-token-0123456789abcdef"}) as reg:
             config.fetcher.insecure_registries.append(reg.host)
             config.fetcher.platforms = ["all"]
             await stack.start("api", "fetcher")
@@ -67,7 +67,7 @@ async def test_push_notifications_land_in_postgres_once(config, pg_dsn, tmp_path
                     "url": f"http://{reg.host}/v2/team/plain/manifests/{plain.digest}"}}]}
                 for _ in range(2):
                     async with http.post(f"{stack.api_url}/v1/events/distribution", json=event,
-                                         headers={"Authorization": "Bearer test-token"}) as resp:
+                                         headers={"Authorization": "Bearer test-token-0123456789abcdef"}) as resp:
                         assert resp.status == 202
             await asyncio.sleep(1.0)
             counts = await query(pg_dsn, """SELECT (SELECT count(*) FROM images) AS images,

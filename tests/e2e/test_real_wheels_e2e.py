@@ -120,7 +120,7 @@ async def test_real_wheels_get_the_findings_the_osv_lists_predict(config, pg_dsn
     bus = None
     try:
         with run_registry(tmp_path / "registry", notify_url=f"{stack.api_url}/v1/events/distribution",
-                          notify_headers={"Authorization": "Bearer test-token"},
+                          notify_headers={"Authorization": "Bearer test-token-0123456789abcdef"},
                           notify_ignore_media_types=["application/octet-stream"]) as reg:
             config.fetcher.insecure_registries.append(reg.host)
             await stack.start(*services)

@@ -51,6 +51,7 @@ def postgres_server(workdir: Path):
         yield pg.url.rsplit("/", 1)[0] + "/postgres"
     finally:
         pg.stop()
+        pg.remove()
 
 
 class NatsProvider:

@@ -21,7 +21,7 @@ from hostile.forge import diff_id, push_forged
 from services.secrets.planted import Planted
 
 pytestmark = pytest.mark.skipif(bool(tools_missing()), reason=f"missing tools: {tools_missing()}")
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 APK_DB = b"P:libssl3\nV:3.1.4-r0\nA:x86_64\no:openssl\n\nP:musl\nV:1.2.4_git20230717-r4\nA:x86_64\n\n"
 PLANTED = Planted.make(11)
 REAL = layer_tar({"etc/os-release": b"ID=alpine\nVERSION_ID=3.19.1\n", "lib/apk/db/installed": APK_DB,

@@ -29,7 +29,7 @@ from imagewatch.store import images as store
 from imagewatch.store.db import connect_pool
 
 pytestmark = pytest.mark.skipif(bool(tools_missing()), reason=f"missing tools: {tools_missing()}")
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 APK_DB = b"P:musl\nV:1.2.4_git20230717-r4\nA:x86_64\n\n"
 
 

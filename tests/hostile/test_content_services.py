@@ -20,7 +20,7 @@ from hostile.bombs import end, extension, regular
 from inventory.raw_images import push_raw
 
 pytestmark = pytest.mark.skipif(bool(tools_missing()), reason=f"missing tools: {tools_missing()}")
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 BOMB_TAR = extension(b"L", b"a" * (16 << 20) + b"\0") + regular("file", b"x") + end()
 GOOD = {"etc/os-release": b"ID=alpine\nVERSION_ID=3.19.1\n", "lib/apk/db/installed": b"P:musl\nV:1.2.4-r2\nA:x86_64\n\n"}
 

@@ -22,7 +22,7 @@ from harness.stack import Stack, query, wait_for
 from imagewatch.messages import SUBJECT_PUSH
 from imagewatch_services.api.app import build_app
 
-TOKEN = "test-token"
+TOKEN = "test-token-0123456789abcdef"
 HARBOR_TOKEN = "harbor-adapter-token-0123456789"
 FILL = {"source": "distribution", "digest": "sha256:" + "0" * 64, "id": "1"}
 
@@ -51,9 +51,14 @@ def _other_schemes(token: str) -> list[str]:
     return [f"Basic {token}", f"Token {token}", token, f"Bearer{token}", f"Bearer {token} {token}"]
 
 
+ADMISSION_TOKEN = "admission-test-0123456789abcdef"  # tests/conftest.py
+
+
 def _token_for(path: str) -> str:
-    """The Harbor adapter has its own token (the one Harbor is configured with); every other route the api's."""
-    return HARBOR_TOKEN if path.startswith("/harbor/") else TOKEN
+    """The Harbor adapter and admission have their own tokens (the ones Harbor and the API server hold)."""
+    if path.startswith("/harbor/"):
+        return HARBOR_TOKEN
+    return ADMISSION_TOKEN if path == "/v1/admission" else TOKEN
 
 
 async def test_every_bearer_route_refuses_near_misses(config):

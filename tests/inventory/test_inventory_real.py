@@ -23,7 +23,7 @@ from inventory.real_images import (DEB_JAR, GO_BINARY, GO_HARDLINK, HOST_ONLY, M
 from inventory.raw_images import push_raw
 
 pytestmark = pytest.mark.skipif(bool(tools_missing()), reason=f"missing tools: {tools_missing()}")
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from harness.registry import free_port
+from imagewatch.oci.egress import EgressPolicy
 from imagewatch.oci import (
     DigestMismatch, Forbidden, RateLimited, RegistryClient, RegistryLimits, RegistryUnavailable,
     UnsupportedMediaType,
@@ -73,7 +74,9 @@ def _client(session, host: str, delays: list[float], retries: int = 3, insecure:
         delays.append(seconds)
 
     limits = RegistryLimits(retries=retries, backoff_base=0.5, backoff_max=4.0)
-    return RegistryClient(session, {host} if insecure else set(), None, limits, sleep=sleep)
+    # a loopback fake registry: configured (insecure, or allowed over https) as the egress policy asks
+    egress = EgressPolicy.of(allowed=[host])
+    return RegistryClient(session, {host} if insecure else set(), None, limits, sleep=sleep, egress=egress)
 
 
 async def test_5xx_then_429_with_retry_after_then_success(fake, session):

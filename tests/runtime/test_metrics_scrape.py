@@ -66,7 +66,7 @@ async def test_every_service_exports_its_series_after_a_push(config, pg_dsn, tmp
     running, ports = {}, {}
     try:
         with run_registry(tmp_path / "registry", notify_url=f"http://127.0.0.1:{config.api.port}/v1/events/distribution",
-                          notify_headers={"Authorization": "Bearer test-token"},
+                          notify_headers={"Authorization": "Bearer test-token-0123456789abcdef"},
                           notify_ignore_media_types=["application/octet-stream"]) as reg:
             config.fetcher.insecure_registries.append(reg.host)
             for name in SERVICES:
@@ -135,7 +135,9 @@ async def test_every_service_exports_its_series_after_a_push(config, pg_dsn, tmp
                 "object": {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [
                     {"name": "c", "image": f"{reg.host}/team/metrics@{pushed.digest}"}]}}}}
             async with aiohttp.ClientSession() as http:
-                async with http.post(f"http://127.0.0.1:{config.api.port}/v1/admission", json=review) as resp:
+                admission_auth = {"Authorization": "Bearer admission-test-0123456789abcdef"}
+                async with http.post(f"http://127.0.0.1:{config.api.port}/v1/admission", json=review,
+                                     headers=admission_auth) as resp:
                     decision = (await resp.json())["response"]
             api = await scrape(config.api.port)
             outcome = "denied" if not decision["allowed"] else "warned" if decision.get("warnings") else "allowed"

@@ -54,8 +54,10 @@ class ContainerImage:
 class Review:
     """What an AdmissionReview asks about: its uid, object kind, namespace and images.
 
-    ``platform`` is ``os/arch`` from the pod's ``kubernetes.io/os`` and
-    ``kubernetes.io/arch`` node selectors, else the default.
+    ``platforms`` are the ``os/arch`` the pod could run on (node selector and
+    required node affinity; the configured node platforms when the pod names
+    none), or None when that cannot be told: then every platform of an image
+    index is judged. ``platform`` is the first of them (or the default).
     """
 
     uid: str
@@ -65,6 +67,7 @@ class Review:
     name: str = ""
     images: tuple[ContainerImage, ...] = ()
     platform: str = "linux/amd64"
+    platforms: tuple[str, ...] | None = ("linux/amd64",)
 
 
 @dataclass
@@ -80,6 +83,7 @@ class ImageStatus:
 
     image: ContainerImage
     reference: Reference | None = None
+    platform: str = ""
     digest: str = ""
     scanned: bool = False
     note: str = ""
@@ -90,9 +94,10 @@ class ImageStatus:
 
     @property
     def label(self) -> str:
-        ref = str(self.reference) if self.reference else self.image.image
+        ref = str(self.reference) if self.reference else self.image.image[:200]
         short = f" ({self.digest[:19]}…)" if self.digest and self.digest not in ref else ""
-        return f"{self.image.container}={ref}{short}"
+        where = f" [{self.platform}]" if self.platform else ""
+        return f"{self.image.container}={ref}{short}{where}"
 
 
 @dataclass
@@ -142,17 +147,91 @@ def container_images(spec: Any, where: str = "spec") -> list[ContainerImage]:
     return out
 
 
-def platform_of(spec: Any, default: str) -> str:
-    """``os/arch`` from the pod's node selector, else ``default``."""
-    selector = spec.get("nodeSelector") if isinstance(spec, dict) else None
+_OS_KEYS = ("kubernetes.io/os", "beta.kubernetes.io/os")
+_ARCH_KEYS = ("kubernetes.io/arch", "beta.kubernetes.io/arch")
+Unsure = None
+
+
+def _selector_value(selector: Any, keys: tuple[str, ...]) -> set[str] | None:
     if not isinstance(selector, dict):
-        return default
-    d_os, _, d_arch = default.partition("/")
-    os_, arch = selector.get("kubernetes.io/os", d_os), selector.get("kubernetes.io/arch", d_arch)
-    return f"{os_}/{arch}" if isinstance(os_, str) and isinstance(arch, str) else default
+        return None
+    found = {v for k in keys if isinstance(v := selector.get(k), str)}
+    return found or None
 
 
-def parse_review(body: Any, default_platform: str = "linux/amd64") -> Review:
+def _term_values(term: Any, keys: tuple[str, ...]) -> tuple[str, set[str] | None]:
+    """What one required node-affinity term says of ``keys``: ("in", values), ("open", None)
+    when it does not mention them, or ("unsure", None) for operators without a bound (NotIn, Exists ...)."""
+    allowed: set[str] | None = None
+    exprs = term.get("matchExpressions") if isinstance(term, dict) else None
+    for expr in exprs if isinstance(exprs, list) else []:
+        if not isinstance(expr, dict) or expr.get("key") not in keys:
+            continue
+        values = expr.get("values")
+        if expr.get("operator") != "In" or not isinstance(values, list):
+            return "unsure", None
+        named = {v for v in values if isinstance(v, str)}
+        allowed = named if allowed is None else allowed & named
+    return ("open", None) if allowed is None else ("in", allowed)
+
+
+def _affinity_values(spec: dict, keys: tuple[str, ...]) -> tuple[str, set[str] | None]:
+    """What the required node affinity allows for ``keys``: ("none", None) when it does not
+    constrain them, ("in", values) when every term pins them, else ("unsure", None)."""
+    required = _at(spec, ("affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"), "spec")
+    terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
+    if not isinstance(terms, list) or not terms:
+        return "none", None
+    kinds = [_term_values(term, keys) for term in terms]  # terms are ORed
+    if all(kind == "open" for kind, _ in kinds):
+        return "none", None
+    if any(kind != "in" for kind, _ in kinds):  # one open or unbounded term opens the whole
+        return "unsure", None
+    return "in", set().union(*(values for _, values in kinds))
+
+
+def platforms_of(spec: Any, default: str, node_platforms: list[str] | tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Every ``os/arch`` the pod could run on, or None (Unsure) when the pod does not say.
+
+    ``nodeSelector`` and required ``nodeAffinity`` on ``kubernetes.io/os`` and
+    ``kubernetes.io/arch`` (and their ``beta.`` forms) narrow the set; a pod that
+    names neither runs on the cluster's ``node_platforms`` (default: ``default``).
+    Node affinity on them that cannot be bounded (``NotIn``, ``Exists``, or one
+    term pinning them while another leaves them open) makes the answer Unsure:
+    every platform of an index is judged.
+    """
+    nodes = tuple(node_platforms) or (default,)
+    if not isinstance(spec, dict):
+        return nodes
+    selector = spec.get("nodeSelector")
+    sel_os, sel_arch = _selector_value(selector, _OS_KEYS), _selector_value(selector, _ARCH_KEYS)
+    os_kind, aff_os = _affinity_values(spec, _OS_KEYS)
+    arch_kind, aff_arch = _affinity_values(spec, _ARCH_KEYS)
+    archs = sel_arch if sel_arch is not None else aff_arch
+    oses = sel_os if sel_os is not None else aff_os
+    if sel_arch is not None and aff_arch is not None:
+        archs = sel_arch & aff_arch or sel_arch
+    if sel_os is not None and aff_os is not None:
+        oses = sel_os & aff_os or sel_os
+    if (sel_arch is None and arch_kind == "unsure") or (sel_os is None and os_kind == "unsure"):
+        return Unsure
+    if archs is None and oses is None:
+        return nodes
+    if archs is None:  # the OS is pinned, the architecture is not: the cluster's nodes of that OS
+        found = tuple(p for p in nodes if p.partition("/")[0] in oses)
+        return found or Unsure
+    os_names = sorted(oses) if oses is not None else sorted({p.partition("/")[0] for p in nodes})
+    return tuple(f"{o}/{a}" for o in os_names for a in sorted(archs))
+
+
+def platform_of(spec: Any, default: str) -> str:
+    """The first platform the pod could run on (``default`` when unsure)."""
+    found = platforms_of(spec, default)
+    return found[0] if found else default
+
+
+def parse_review(body: Any, default_platform: str = "linux/amd64",
+                 node_platforms: list[str] | tuple[str, ...] = ()) -> Review:
     """Read an ``admission.k8s.io/v1`` AdmissionReview; raise AdmissionError when malformed.
 
     Kinds without a pod template give a Review without images.
@@ -178,8 +257,18 @@ def parse_review(body: Any, default_platform: str = "linux/amd64") -> Review:
     return Review(
         uid=uid, kind=kind, namespace=_string(request, "namespace", "request"),
         operation=_string(request, "operation", "request"), name=str(name),
-        images=tuple(container_images(spec, where)), platform=platform_of(spec, default_platform),
+        images=tuple(container_images(spec, where)),
+        platform=(platforms[0] if (platforms := platforms_of(spec, default_platform, node_platforms))
+                  else default_platform),
+        platforms=platforms,
     )
+
+
+def review_uid(body: Any) -> str:
+    """The request uid of a review that could not be read, when one can be found ("" otherwise)."""
+    request = body.get("request") if isinstance(body, dict) else None
+    uid = request.get("uid") if isinstance(request, dict) else None
+    return uid if isinstance(uid, str) and len(uid) <= 256 else ""
 
 
 def normalise_image(image: str) -> Reference:
@@ -247,6 +336,11 @@ def decide(policy: AdmissionConfig, statuses: list[ImageStatus]) -> Decision:
         message = f"imagewatch denied {len(reasons)} of {len(statuses)} image(s): " + "; ".join(reasons)
         return Decision(False, message, warnings)
     return Decision(True, "", warnings)
+
+
+def deny_review(uid: str, reason: str) -> dict[str, Any]:
+    """The answer to a review imagewatch could not judge: denied, with ``reason`` (fail closed)."""
+    return review_response(uid, Decision(False, f"imagewatch denied: {reason}"))
 
 
 def review_response(uid: str, decision: Decision) -> dict[str, Any]:

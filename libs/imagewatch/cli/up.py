@@ -1,7 +1,10 @@
 """``imagewatch up``: everything on one machine, each service its own process.
 
 With no ``IMAGEWATCH_NATS_URL`` / ``IMAGEWATCH_DATABASE_URL`` it starts an
-embedded NATS (JetStream) and PostgreSQL under the data directory first.
+embedded NATS (JetStream) and PostgreSQL under the data directory first, both
+on 127.0.0.1 with generated passwords (0600 files in the data directory) that
+every service gets through its environment; passwords are never printed. The
+api listens on ``api.host`` (127.0.0.1 by default).
 Ctrl-C (or SIGTERM) stops the services, then the embedded servers; a second
 run reuses the data.
 """
@@ -50,14 +53,16 @@ def run_up(data: str | None = None) -> int:
 
 def _run(config, root: Path, started: list) -> int:
     env = dict(os.environ, IMAGEWATCH_DATA_DIR=str(root))
+    shown = {"nats": _without_password(os.environ.get("IMAGEWATCH_NATS_URL", "")),
+             "pg": _without_password(os.environ.get("IMAGEWATCH_DATABASE_URL", ""))}
     if not os.environ.get("IMAGEWATCH_NATS_URL"):
         nats = EmbeddedNats(root / "nats", port=4222 if not port_open(4222) else None).start()
         started.append(nats)
-        env["IMAGEWATCH_NATS_URL"] = nats.url
+        env["IMAGEWATCH_NATS_URL"], shown["nats"] = nats.url, nats.public_url
     if not os.environ.get("IMAGEWATCH_DATABASE_URL"):
         pg = EmbeddedPostgres(root / "postgres").start()
         started.append(pg)
-        env["IMAGEWATCH_DATABASE_URL"] = pg.url
+        env["IMAGEWATCH_DATABASE_URL"], shown["pg"] = pg.url, pg.public_url
     asyncio.run(apply_migrations(env["IMAGEWATCH_DATABASE_URL"]))
     token = webhook_token(config)
     env["IMAGEWATCH_WEBHOOK_TOKEN"] = token
@@ -82,8 +87,8 @@ def _run(config, root: Path, started: list) -> int:
     print(f"""
 imagewatch is up ({', '.join(services)})
   data directory : {root}
-  NATS           : {env['IMAGEWATCH_NATS_URL']}
-  PostgreSQL     : {env['IMAGEWATCH_DATABASE_URL']}
+  NATS           : {shown['nats']}
+  PostgreSQL     : {shown['pg']}
   API            : {api}/v1/images
   webhook URL    : {api}/v1/events/distribution
   webhook token  : {token}
@@ -119,6 +124,16 @@ Press Ctrl-C to stop.
             proc.kill()
     print("imagewatch stopped", flush=True)
     return 0
+
+
+def _without_password(url: str) -> str:
+    """``scheme://user:***@host`` for printing a URL that may carry a password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
 
 
 def _stop_servers(started: list) -> None:

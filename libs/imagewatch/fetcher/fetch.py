@@ -8,10 +8,11 @@ registry credentials.
 from __future__ import annotations
 
 import asyncio
+import glob
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import aiohttp
@@ -19,6 +20,7 @@ import aiohttp
 from imagewatch.runtime.blobstore import BlobStore
 from imagewatch.config import FetcherConfig
 from imagewatch.oci import RegistryClient, RegistryLimits, Reference, ResolvedImage
+from imagewatch.oci.egress import EgressPolicy, client_session, policy_for
 
 
 def docker_config_credentials(path: Path | None = None) -> dict[str, tuple[str, str]]:
@@ -43,20 +45,43 @@ def docker_config_credentials(path: Path | None = None) -> dict[str, tuple[str, 
     return out
 
 
-def credentials_lookup(config: FetcherConfig, use_docker_config: bool = True) -> Callable[[str], tuple[str, str] | None]:
+def credentials_table(config: FetcherConfig, use_docker_config: bool = True) -> dict[str, tuple[str, str]]:
     """Credentials per registry host: the config first, then ``~/.docker/config.json``."""
     table = docker_config_credentials() if use_docker_config else {}
     for cred in config.credentials:
         table[cred.host] = (cred.username, cred.password)
-    return table.get
+    return table
+
+
+def credentials_lookup(config: FetcherConfig, use_docker_config: bool = True) -> Callable[[str], tuple[str, str] | None]:
+    """Credentials per registry host, as a lookup function."""
+    return credentials_table(config, use_docker_config).get
+
+
+def egress_policy(config: FetcherConfig, credential_hosts: Iterable[str] = (),
+                  trusted: Iterable[str] = ()) -> EgressPolicy:
+    """The egress policy of the fetcher section: insecure registries, credential hosts, allowed globs.
+
+    ``trusted`` adds exact hosts (``imagewatch scan`` trusts the registry its user named).
+    """
+    hosts = {c.host for c in config.credentials} | set(credential_hosts)
+    return policy_for(config.insecure_registries, hosts,
+                      [*config.allowed_registries, *(glob.escape(h) for h in trusted)])
+
+
+def session_for(policy: EgressPolicy) -> aiohttp.ClientSession:
+    """An aiohttp session whose name resolution obeys ``policy`` (see :mod:`imagewatch.oci.egress`)."""
+    return client_session(policy)
 
 
 def make_client(session: aiohttp.ClientSession, config: FetcherConfig,
-                use_docker_config: bool = True) -> RegistryClient:
-    """A registry client configured from the fetcher section."""
+                use_docker_config: bool = True, trusted: Iterable[str] = ()) -> RegistryClient:
+    """A registry client configured from the fetcher section, under its egress policy."""
     limits = RegistryLimits(max_manifest_bytes=config.max_manifest_bytes, max_blob_bytes=config.max_blob_bytes)
+    table = credentials_table(config, use_docker_config)
     return RegistryClient(session, insecure_registries=set(config.insecure_registries),
-                          credentials=credentials_lookup(config, use_docker_config), limits=limits)
+                          credentials=table.get, limits=limits,
+                          egress=egress_policy(config, table, trusted))
 
 
 def authorized_client(session: aiohttp.ClientSession, config: FetcherConfig, host: str,

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from imagewatch.fetcher import fetch
 from imagewatch.harbor import authorization as harbor_auth
 from imagewatch.messages import SUBJECT_FETCHED, Fetched, PushEvent
-from imagewatch.oci import Reference, RegistryClient, RegistryError
+from imagewatch.oci import InvalidReference, NotFound, Reference, RegistryClient, RegistryError
 from imagewatch.runtime.bus import Delivery, Handler
 from imagewatch.runtime.errors import Permanent, Retry
 from imagewatch.runtime.logs import get_logger
@@ -39,6 +39,30 @@ log = get_logger(STAGE)
 
 def _fail(exc: RegistryError) -> Exception:
     return Retry(str(exc)) if exc.transient else Permanent(str(exc))
+
+
+TAG_RECHECKS = (0.1, 0.3, 1.0, 2.0)
+
+
+async def tag_serves(client: RegistryClient, reference: Reference, rechecks=TAG_RECHECKS) -> bool:
+    """Whether the registry serves ``reference.digest`` under ``reference.tag``.
+
+    An event naming ``tag@digest`` moves the tag in the database only when this
+    holds: a scan request (or a stale event) cannot rebind a tag to an old image.
+    distribution notifies a manifest push before it links the tag, so a miss is
+    asked again after each of ``rechecks`` seconds before it counts.
+    """
+    tag_ref = Reference.parse(f"{reference.registry}/{reference.repository}:{reference.tag}")
+    for delay in (*rechecks, None):
+        try:
+            current = await client.get_manifest(tag_ref)
+            if current.digest == reference.digest:
+                return True
+        except NotFound:
+            pass
+        if delay is not None:
+            await asyncio.sleep(delay)
+    return False
 
 
 def _config_json(data: bytes) -> dict | None:
@@ -88,12 +112,18 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
                  authorized: AuthorizedClient | None = None) -> Handler:
     """The handler of ``PushEvent`` bound to a service context, a registry client and scanners.
 
-    ``authorized(host, authorization)`` makes the client of a Harbor scan's pull.
+    The event's reference is parsed and validated before anything is asked of a
+    registry. ``authorized(host, authorization)`` makes the client of a Harbor scan's pull.
     """
     cfg = ctx.config.fetcher
 
     async def handle(event: PushEvent, delivery: Delivery) -> None:
-        reference = Reference(event.registry, event.repository, event.tag, event.digest)
+        try:
+            reference = Reference.parse(event.reference)
+        except InvalidReference as exc:
+            async with ctx.pool.acquire() as conn:
+                await store.record_failure(conn, event.reference[:500], STAGE, str(exc))
+            raise Permanent(str(exc)) from None
         pull = await _client_for(ctx, event, client, authorized)
         await _fetch(event, reference, pull)
         scan_id = harbor_auth.scan_id_of(event.event_id)
@@ -101,12 +131,18 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
             await harbor_auth.forget(ctx.bus.js, ctx.config.harbor.authorization_ttl, scan_id)
 
     async def _fetch(event: PushEvent, reference: Reference, client: RegistryClient) -> None:
+        tag = reference.tag
         try:
             images = await fetch.resolve(client, reference, cfg.platforms)
+            if tag and reference.digest and not await tag_serves(client, reference):
+                log.warning("tag not moved: the registry does not serve this digest under it",
+                            reference=str(reference))
+                tag = ""
         except RegistryError as exc:
             async with ctx.pool.acquire() as conn:
                 await store.record_failure(conn, str(reference), STAGE, str(exc))
             raise _fail(exc) from None
+        registry, repository = reference.registry, reference.repository
         for image in images:
             # The raw config goes to the blob store for the secrets stage; PostgreSQL
             # (and so the API) only ever holds it with secret values removed.
@@ -116,10 +152,10 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
                 config = await asyncio.to_thread(redacted_config, config, scanners.get())
             async with ctx.pool.acquire() as conn:
                 await store.record_image(
-                    conn, digest=image.digest, registry=event.registry, repository=event.repository,
+                    conn, digest=image.digest, registry=registry, repository=repository,
                     media_type=image.media_type, platform=image.platform,
                     config_digest=image.config_digest, config=config,
-                    index_digest=image.index_digest, layers=image.layers, tag=event.tag)
+                    index_digest=image.index_digest, layers=image.layers, tag=tag)
                 await store.set_stage(conn, image.digest, STAGE, "running")
                 pairs = [(layer.digest, layer.diff_id) for layer in image.layers]
                 wanted = await store.layers_needing_scan(conn, pairs)
@@ -133,8 +169,8 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
                 await store.init_stages(conn, image.digest)
                 await store.set_stage(conn, image.digest, STAGE, "done")
             await ctx.bus.publish(SUBJECT_FETCHED, Fetched(
-                image_digest=image.digest, registry=event.registry, repository=event.repository,
-                tag=event.tag, platform=image.platform, config_digest=image.config_digest,
+                image_digest=image.digest, registry=registry, repository=repository,
+                tag=tag, platform=image.platform, config_digest=image.config_digest,
                 index_digest=image.index_digest, layers=image.layers, new_layers=ready,
             ), msg_id=f"fetched:{image.digest}:{event.event_id}")
             log.info("fetched", image_digest=image.digest, platform=image.platform,

@@ -10,6 +10,10 @@ so later scopes get their token without a 401 round trip first.
 A ``preset`` (host, header) is sent as is to that host, before any challenge
 and instead of any token exchange (Harbor hands its scanner a ready bearer
 token for one artifact); a 401 with it is final.
+The realm must pass the egress policy (https, or a host in
+``insecure_registries``); the host's credentials go to it only when the
+policy says they belong there (the registry itself, a configured host, or
+the registry's well-known token service).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
+from imagewatch.oci.egress import EgressRefused
 from imagewatch.oci.errors import RegistryError, Unauthorized
 from imagewatch.oci.transport import Transport, raise_for_status, read_limited
 
@@ -116,7 +121,12 @@ class Authenticator:
             raise Unauthorized(f"{host}: bearer challenge without a realm")
         query = {k: v for k, v in (("service", challenge.params.get("service")), ("scope", scope)) if v}
         url = realm + ("&" if "?" in realm else "?") + urlencode(query)
+        policy = self._transport.policy
+        realm_host = policy.check_realm(host, realm)
         creds = self._credentials(host)
+        if creds and not policy.may_send_credentials(host, realm_host):
+            raise EgressRefused(f"{host}: credentials not sent to token realm host {realm_host} "
+                                "(add it to fetcher.allowed_registries if it is the registry's token service)")
         headers = {"Authorization": basic_header(*creds)} if creds else {}
         what = f"token for {host} ({scope})"
         response = await self._transport.send("GET", url, headers, what)

@@ -1,7 +1,8 @@
 """The OCI distribution client: ping, manifests, platform selection, blobs, configs.
 
 Every manifest, index, config and blob is verified against its digest. Plain
-HTTP is used only for hosts listed in ``insecure_registries``.
+HTTP is used only for hosts listed in ``insecure_registries``; every request
+passes the egress policy (:mod:`imagewatch.oci.egress`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import aiohttp
 
 from imagewatch.oci import mediatypes
 from imagewatch.oci.auth import Authenticator, Credentials
+from imagewatch.oci.egress import EgressPolicy
 from imagewatch.oci.digest import Verifier, digest_of, verify_bytes
 from imagewatch.oci.errors import BlobTooLarge, SizeMismatch, UnsupportedMediaType
 from imagewatch.oci.image import ImageConfig, image_layers, parse_config
@@ -47,15 +49,18 @@ class RegistryClient:
         *,
         sleep: Sleep = asyncio.sleep,
         preset_authorization: tuple[str, str] | None = None,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self.limits = limits or RegistryLimits()
-        self.insecure_registries = frozenset(insecure_registries)
-        self._transport = Transport(session, self.limits, sleep)
+        egress = egress or EgressPolicy()
+        self.insecure_registries = frozenset(insecure_registries) | egress.insecure
+        self.egress = EgressPolicy(self.insecure_registries, egress.credential_hosts, egress.allowed)
+        self._transport = Transport(session, self.limits, sleep, self.egress)
         self._auth = Authenticator(self._transport, _hub_aware(credentials), preset_authorization)
 
     def base_url(self, host: str) -> str:
         """``http://host`` for insecure registries, ``https://host`` otherwise."""
-        return f"{'http' if host in self.insecure_registries else 'https'}://{host}"
+        return f"{'http' if self.egress.plain_http(host) else 'https'}://{host}"
 
     async def ping(self, registry: str) -> str:
         """Check ``/v2/`` answers; return the auth it asks for: anonymous, basic or bearer."""

@@ -12,7 +12,9 @@ One base class, one subclass per case a caller may want to treat differently::
     ├── NotFound                404: repository, tag, manifest or blob unknown
     ├── InvalidManifest         malformed manifest, index or config JSON
     │   ├── UnsupportedMediaType  schema1 and other manifests we do not read
-    │   └── NoMatchingPlatform    an index holds none of the wanted platforms
+    │   ├── NoMatchingPlatform    an index holds none of the wanted platforms
+    │   └── AmbiguousPlatform     an index holds two manifests for one platform (oci/platforms.py)
+    ├── EgressRefused           the egress policy forbids the request (oci/egress.py)
     ├── VerificationError       content does not match what was promised
     │   ├── DigestMismatch      bytes hash to another digest
     │   └── SizeMismatch        more or fewer bytes than the descriptor says

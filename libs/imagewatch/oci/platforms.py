@@ -2,8 +2,11 @@
 
 A selection is ``"all"`` or a list of ``os/arch[/variant]`` strings (default
 ``["linux/amd64"]``). A wanted platform without a variant matches any variant.
-Attestation manifests (platform ``unknown/unknown``, or annotated as such by
-BuildKit) are never selected: they are not images.
+Attestation manifests (platform ``unknown/unknown``) are never selected:
+they are not images. An entry with a real platform is an image whatever its
+annotations say (a hostile index could otherwise hide its real image behind
+an ``attestation-manifest`` annotation), and an index with two different
+entries for one platform is refused: which one a node pulls cannot be told.
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from imagewatch.oci.errors import InvalidReference, NoMatchingPlatform
+from imagewatch.oci.errors import InvalidManifest, InvalidReference, NoMatchingPlatform
 from imagewatch.oci.manifest import Descriptor, ImageIndex, Platform
 
 DEFAULT_PLATFORMS: tuple[str, ...] = ("linux/amd64",)
 PlatformSelection = Sequence[str] | Literal["all"] | None
 
-_ATTESTATION = "attestation-manifest"
+
+
+class AmbiguousPlatform(InvalidManifest):
+    """An index holds two different manifests for one platform."""
 
 
 def parse_platform(text: str) -> Platform:
@@ -29,10 +35,21 @@ def parse_platform(text: str) -> Platform:
 
 
 def is_attestation(entry: Descriptor) -> bool:
-    """True for BuildKit attestation manifests and other ``unknown/unknown`` entries."""
-    if entry.annotations.get("vnd.docker.reference.type") == _ATTESTATION:
-        return True
-    return entry.platform is not None and entry.platform.os == "unknown"
+    """True only for ``unknown/unknown`` entries (BuildKit attestations); annotations are not trusted."""
+    return (entry.platform is not None and entry.platform.os == "unknown"
+            and entry.platform.architecture == "unknown")
+
+
+def check_unambiguous(entries: list[Descriptor]) -> None:
+    """Raise AmbiguousPlatform when two different digests claim one platform (os/arch/variant/os.version)."""
+    seen: dict[tuple[str, str, str, str], str] = {}
+    for e in entries:
+        if e.platform is None:
+            continue
+        p = e.platform
+        key = (p.os, p.architecture, p.variant, p.os_version)
+        if seen.setdefault(key, e.digest) != e.digest:
+            raise AmbiguousPlatform(f"index has two manifests for platform {p}: {seen[key]} and {e.digest}")
 
 
 def _matches(wanted: Platform, have: Platform) -> bool:
@@ -46,9 +63,11 @@ def _matches(wanted: Platform, have: Platform) -> bool:
 def select_platforms(index: ImageIndex, selection: PlatformSelection = None) -> list[Descriptor]:
     """The index entries to scan, in index order, without duplicates or attestations.
 
-    Raises NoMatchingPlatform (naming what the index offers) when nothing matches.
+    Raises NoMatchingPlatform (naming what the index offers) when nothing
+    matches, AmbiguousPlatform when two entries claim one platform.
     """
     entries = [e for e in index.manifests if not is_attestation(e)]
+    check_unambiguous(entries)
     if selection == "all":
         chosen = entries
     else:

@@ -1,4 +1,9 @@
-"""HTTP exchanges with retries: connection errors, 5xx and 429 are retried with backoff."""
+"""HTTP exchanges with retries: connection errors, 5xx and 429 are retried with backoff.
+
+Every request and every redirect hop is judged by the egress policy
+(:mod:`imagewatch.oci.egress`) first; redirects are followed here, never by
+aiohttp, and a hop to another origin loses the ``Authorization`` header.
+"""
 
 from __future__ import annotations
 
@@ -17,18 +22,22 @@ from imagewatch.oci.errors import (
     Unauthorized,
     UnexpectedResponse,
 )
+from imagewatch.oci.egress import MAX_REDIRECTS, EgressPolicy, EgressRefused, redirect_target, same_origin
 from imagewatch.oci.limits import RegistryLimits
 from imagewatch.oci.retry import RETRY_STATUSES, backoff_delay, retry_after
 
 Sleep = Callable[[float], Awaitable[object]]
 CONNECTION_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class Transport:
     """Sends requests through one aiohttp session and retries transient failures."""
 
-    def __init__(self, session: aiohttp.ClientSession, limits: RegistryLimits, sleep: Sleep) -> None:
+    def __init__(self, session: aiohttp.ClientSession, limits: RegistryLimits, sleep: Sleep,
+                 policy: EgressPolicy | None = None) -> None:
         self.session = session
+        self.policy = policy or EgressPolicy()
         self.limits = limits
         self.sleep = sleep
         self._timeout = aiohttp.ClientTimeout(
@@ -44,14 +53,33 @@ class Transport:
     async def send(
         self, method: str, url: str, headers: Mapping[str, str], what: str
     ) -> aiohttp.ClientResponse:
-        """The first response that is not a retryable failure; the caller releases it.
+        """The first response that is not a retryable failure or a redirect; the caller releases it.
 
-        Raises RegistryUnavailable / RateLimited when the retries run out.
+        Raises EgressRefused before any request the policy forbids, and
+        RegistryUnavailable / RateLimited when the retries run out.
         """
+        headers = dict(headers)
+        for _hop in range(MAX_REDIRECTS + 1):
+            await self.policy.check_url(url)
+            response = await self._send_once(method, url, headers, what)
+            location = response.headers.get("Location")
+            if response.status not in REDIRECTS or not location:
+                return response
+            response.release()
+            target = redirect_target(self.policy, url, location)
+            if not same_origin(url, target):
+                headers.pop("Authorization", None)
+            url = target
+        raise EgressRefused(f"{what}: more than {MAX_REDIRECTS} redirects")
+
+    async def _send_once(
+        self, method: str, url: str, headers: Mapping[str, str], what: str
+    ) -> aiohttp.ClientResponse:
         for attempt in range(self.limits.retries + 1):
             last = attempt == self.limits.retries
             try:
-                response = await self.session.request(method, url, headers=headers, timeout=self._timeout)
+                response = await self.session.request(method, url, headers=headers, timeout=self._timeout,
+                                                      allow_redirects=False)
             except CONNECTION_ERRORS as exc:
                 if last:
                     raise RegistryUnavailable(f"{what}: {url} unreachable: {exc!r}") from exc

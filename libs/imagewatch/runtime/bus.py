@@ -44,9 +44,10 @@ class Bus:
     @classmethod
     async def connect(cls, config: BusConfig, name: str = "imagewatch") -> "Bus":
         """Connect and create the stream idempotently."""
+        auth = {"user": config.user, "password": config.password} if config.user else {}
         nc = await nats.connect(
             config.url, name=name, connect_timeout=5, max_reconnect_attempts=-1,
-            reconnect_time_wait=1, allow_reconnect=True,
+            reconnect_time_wait=1, allow_reconnect=True, **auth,
         )
         bus = cls(nc, config)
         await bus.ensure_stream()

@@ -145,11 +145,15 @@ async def start_service(name: str, config: Config,
     workers = await setup(ctx)
     http = None
     if config.metrics_port:
-        app = web.Application(middlewares=[observe_requests(ctx.metrics)])
+        from imagewatch.config import read_token, webhook_token
+        from imagewatch.runtime.httpauth import is_loopback, read_guard
+
+        guard = [] if is_loopback(config.metrics_host) else [read_guard((read_token(config), webhook_token(config)))]
+        app = web.Application(middlewares=[observe_requests(ctx.metrics), *guard])
         app.add_routes(health_routes(ctx))
         http = web.AppRunner(app, access_log=None)
         await http.setup()
-        await web.TCPSite(http, "0.0.0.0", config.metrics_port).start()
+        await web.TCPSite(http, config.metrics_host, config.metrics_port).start()
     get_logger(name).info("service started", workers=[f"{w.stage}:{w.subject}" for w in workers])
     return RunningService(ctx, workers, http)
 

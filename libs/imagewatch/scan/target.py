@@ -93,15 +93,16 @@ class _Downloads:
 @contextlib.asynccontextmanager
 async def _registry(text: str, platform: str, fetcher: FetcherConfig, tmp_dir: Path,
                     progress: Progress) -> AsyncIterator[TargetImage]:
-    import aiohttp
-
     from imagewatch.fetcher import fetch
     try:
         reference = Reference.parse(text)
     except InvalidReference as exc:
         raise ScanError(f"scan: {exc}", EXIT_USAGE) from None
-    async with aiohttp.ClientSession() as session:
-        client = fetch.make_client(session, fetcher, use_docker_config=True)
+    # the registry the user named on the command line is theirs to reach; redirects and
+    # token realms it sends still pass the egress policy
+    trusted = [reference.api_host]
+    async with fetch.session_for(fetch.egress_policy(fetcher, fetch.credentials_table(fetcher), trusted)) as session:
+        client = fetch.make_client(session, fetcher, use_docker_config=True, trusted=trusted)
         try:
             images = await fetch.resolve(client, reference, [platform])
         except _TARGET_ERRORS as exc:

@@ -8,6 +8,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import msgspec
+
 from imagewatch.messages import PushEvent
 from imagewatch.errors import ImagewatchError
 
@@ -50,6 +52,22 @@ def require(obj: Any, key: str, kind: type, where: str) -> Any:
 def event_id(source: str, *parts: str) -> str:
     """A stable id for an event without one of its own."""
     return source + ":" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
+def checked_event(event: PushEvent) -> PushEvent:
+    """``event`` with its reference parsed and normalised by the one parser; WebhookError when invalid.
+
+    Every push event entering imagewatch (webhooks, ``POST /v1/scans``) passes
+    here, so the fetcher only ever contacts a host named by a valid reference.
+    """
+    from imagewatch.oci import InvalidReference, Reference
+
+    try:
+        ref = Reference.parse(event.reference)
+    except InvalidReference as exc:
+        raise WebhookError(f"reference {event.reference[:300]!r}: {exc}") from None
+    return msgspec.structs.replace(event, registry=ref.registry, repository=ref.repository,
+                                   tag=ref.tag if event.tag else "", digest=ref.digest)
 
 
 def split_reference(ref: str) -> tuple[str, str, str, str]:

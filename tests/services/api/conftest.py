@@ -13,7 +13,7 @@ from imagewatch.store import findings as finding_store
 from imagewatch.store import images as image_store
 from imagewatch.store.db import connect_pool
 
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 
 
 def digest_of(name: str) -> str:

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from conftest import ADMISSION_TOKEN
+
 from .conftest import add_image, call, digest_of, finding
 
 DATA = Path(__file__).parent / "data"
 DEAD_REGISTRY = "127.0.0.1:9"  # nothing listens: the registry lookup fails at once
+ADMISSION_AUTH = {"Authorization": f"Bearer {ADMISSION_TOKEN}"}
 
 
 def pod(*images: str, namespace: str = "shop", uid: str = "uid-1", init: tuple[str, ...] = ()) -> dict:
@@ -28,7 +31,7 @@ def pod(*images: str, namespace: str = "shop", uid: str = "uid-1", init: tuple[s
 
 
 async def admit(api, body) -> dict:
-    status, answer = await call(api, "POST", "/v1/admission", body)
+    status, answer = await call(api, "POST", "/v1/admission", body, headers=ADMISSION_AUTH)
     assert status == 200, answer
     assert answer["apiVersion"] == "admission.k8s.io/v1" and answer["kind"] == "AdmissionReview"
     assert answer["response"]["uid"] == body["request"]["uid"]
@@ -38,6 +41,9 @@ async def admit(api, body) -> dict:
 @pytest.fixture(autouse=True)
 def no_registry(config):
     config.fetcher.insecure_registries = [DEAD_REGISTRY]
+    # these tests judge tags recorded in the database (reg.example does not exist); the
+    # default, tags resolved at the registry, is tested in tests/hostile/test_network_admission.py
+    config.admission.tag_source = "database"
 
 
 async def test_allowed_and_denied_by_tag(api, pool):
@@ -163,10 +169,13 @@ async def test_unknown_tag_resolved_at_the_registry(api, pool, config):
     (json.dumps(pod("nginx") | {"apiVersion": "v1"}).encode(), "expected apiVersion"),
     (json.dumps({**pod("x"), "request": {**pod("x")["request"], "uid": ""}}).encode(), "request.uid"),
 ])
-async def test_malformed_review_is_400(api, data, reason):
+async def test_malformed_review_is_denied_inside_the_review(api, data, reason):
+    # issue 11: every error is answered inside the review (allowed: false), never a 4xx the
+    # API server would handle by its failurePolicy
     status, answer = await call(api, "POST", "/v1/admission", data=data,
-                                headers={"Content-Type": "application/json"})
-    assert status == 400 and reason in answer["error"]
+                                headers={"Content-Type": "application/json", **ADMISSION_AUTH})
+    assert status == 200 and answer["response"]["allowed"] is False
+    assert reason in answer["response"]["status"]["message"]
 
 
 async def test_non_pod_kinds_allowed(api):

@@ -29,7 +29,8 @@ def test_validating_webhook_configuration():
     assert config["kind"] == "ValidatingWebhookConfiguration"
     [hook] = config["webhooks"]
     assert hook["admissionReviewVersions"] == ["v1"] and hook["sideEffects"] == "None"
-    assert hook["failurePolicy"] == "Ignore" and hook["timeoutSeconds"] <= 30
+    # issue 11: fail closed (the old assertion locked in the fail-open default)
+    assert hook["failurePolicy"] == "Fail" and hook["timeoutSeconds"] <= 30
     service = hook["clientConfig"]["service"]
     assert (service["name"], service["namespace"], service["path"]) == ("imagewatch-api", "imagewatch",
                                                                        "/v1/admission")
@@ -67,6 +68,32 @@ def test_api_deployment_and_service_match_the_webhook():
     toml = by_kind(items, "ConfigMap")["data"]["imagewatch.toml"]
     config = msgspec.convert(tomllib.loads(toml), Config)
     assert config.admission.deny_unscanned and "kube-system" in config.admission.exempt_namespaces
+    # behind the TLS proxy the api listens on loopback: reads must still need the read token
+    assert config.api.require_read_token
     cert = by_kind(docs("certificate.yaml"), "Certificate")
     assert cert["spec"]["secretName"] == "imagewatch-api-tls"
     assert f"{target['name']}.{target['namespace']}.svc" in cert["spec"]["dnsNames"]
+
+
+def test_admission_fails_closed_with_two_replicas_a_pdb_and_a_break_glass_namespace():
+    items = docs("api.yaml")
+    deployment = by_kind(items, "Deployment")
+    assert deployment["spec"]["replicas"] >= 2
+    pdb = by_kind(items, "PodDisruptionBudget")
+    assert pdb["apiVersion"] == "policy/v1" and pdb["spec"]["minAvailable"] >= 1
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert all(labels[k] == v for k, v in pdb["spec"]["selector"]["matchLabels"].items())
+    [hook] = docs("validating-webhook.yaml")[0]["webhooks"]
+    [excluded] = hook["namespaceSelector"]["matchExpressions"]
+    assert "imagewatch-break-glass" in excluded["values"]
+    # nginx in front of the api passes reviews up to the 3 MiB the API server sends
+    nginx = by_kind(items, "ConfigMap")["data"]["nginx.conf"]
+    assert "client_max_body_size 4m" in nginx
+
+
+def test_no_placeholder_secrets_shipped():
+    root = K8S.parents[1]
+    for path in [*K8S.glob("*.yaml"), root / "compose.yaml", *(root / "deploy").rglob("*.conf")]:
+        text = path.read_text()
+        assert "CHANGE_ME" not in text and "changeme" not in text.lower(), path
+    assert not [d for d in docs("api.yaml") if d["kind"] == "Secret"]

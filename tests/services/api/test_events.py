@@ -10,7 +10,7 @@ from harness.stack import Stack
 from imagewatch.cli.embedded import EmbeddedNats
 from imagewatch.messages import SUBJECT_PUSH, PushEvent, decoder_for
 
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 DIGEST = "sha256:" + "ab" * 32
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 

@@ -14,6 +14,7 @@ import base64
 import json
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import jsonschema
@@ -110,7 +111,7 @@ async def test_harbor_adapter_scans_through_the_pipeline_with_harbors_token(conf
         (tmp_path / "token").mkdir()
         with run_token_server(tmp_path / "token", {USER: PASSWORD}) as tokens, \
                 run_registry(tmp_path / "registry", token=tokens) as reg:
-            config.fetcher.insecure_registries.append(reg.host)
+            config.fetcher.insecure_registries += [reg.host, urlsplit(tokens.realm).netloc]  # realm on loopback http
             pushed = await asyncio.to_thread(push_image, reg.host, "team/py", "v1", IMAGE, creds=(USER, PASSWORD))
             await stack.start("api", "fetcher", "inventory")
             async with aiohttp.ClientSession(base_url=stack.api_url) as http:

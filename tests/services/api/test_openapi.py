@@ -15,7 +15,7 @@ from .conftest import call
 
 @pytest.fixture
 def app(tmp_path):
-    config = load_config(env={"IMAGEWATCH_DATA_DIR": str(tmp_path), "IMAGEWATCH_WEBHOOK_TOKEN": "t"})
+    config = load_config(env={"IMAGEWATCH_DATA_DIR": str(tmp_path), "IMAGEWATCH_WEBHOOK_TOKEN": "openapi-test-0123456789abcdef"})
     ctx = ServiceContext("api", config, bus=None, pool=None, blobs=None, metrics=Metrics("api"))
     return build_app(ctx)
 
@@ -33,7 +33,8 @@ def test_document_is_valid_openapi_31():
     doc = openapi.document()
     assert doc["openapi"] == "3.1.0"
     assert doc["paths"]["/v1/dlq/{id}/retry"]["post"]["security"] == [{"bearer": []}]
-    assert "security" not in doc["paths"]["/v1/admission"]["post"]
+    # issue 11: admission needs its bearer token (this asserted the unauthenticated route before)
+    assert doc["paths"]["/v1/admission"]["post"]["security"] == [{"bearer": []}]
     assert "Finding" in doc["components"]["schemas"]
     validator = pytest.importorskip("openapi_spec_validator", reason="openapi-spec-validator not installed")
     validator.validate(doc)

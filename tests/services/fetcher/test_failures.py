@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -14,7 +15,7 @@ from imagewatch.config import RegistryCredential
 from imagewatch.oci import Reference, RegistryClient
 
 pytestmark = pytest.mark.skipif(bool(tools_missing()), reason=f"missing tools: {tools_missing()}")
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 
 
 async def _stage(dsn, digest, stage="fetcher"):
@@ -66,7 +67,7 @@ async def test_registry_with_bearer_token_auth(config, pg_dsn, tmp_path):
         pushed = await asyncio.to_thread(push_image, reg.host, "private/app", "1",
                                          ImageSpec(layers=[{"etc/hostname": b"private\n"}]),
                                          creds=("ci", "s3cret-pass"))
-        config.fetcher.insecure_registries.append(reg.host)
+        config.fetcher.insecure_registries += [reg.host, urlsplit(tokens.realm).netloc]  # realm on loopback http
         config.fetcher.credentials.append(RegistryCredential(host=reg.host, username="ci", password="s3cret-pass"))
         stack = await Stack(config).start("api", "fetcher")
         try:
@@ -84,7 +85,7 @@ async def test_registry_refusing_credentials_fails_cleanly(config, pg_dsn, tmp_p
             run_registry(tmp_path / "registry", token=tokens) as reg:
         await asyncio.to_thread(push_image, reg.host, "private/app", "1",
                                 ImageSpec(layers=[{"etc/hostname": b"private\n"}]), creds=("ci", "s3cret-pass"))
-        config.fetcher.insecure_registries.append(reg.host)
+        config.fetcher.insecure_registries += [reg.host, urlsplit(tokens.realm).netloc]  # realm on loopback http
         stack = await Stack(config).start("api", "fetcher")
         try:
             await _scan(stack.api_url, f"{reg.host}/private/app:1")

@@ -21,7 +21,7 @@ from inventory.raw_images import push_raw, raw_tar
 from report.schema_check import cyclonedx_validator, errors, spdx_validator
 
 pytestmark = pytest.mark.skipif(bool(tools_missing()), reason=f"missing tools: {tools_missing()}")
-AUTH = {"Authorization": "Bearer test-token"}
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 APP = ImageSpec(layers=[BASE, LANG, REMOVE])
 
 

@@ -59,7 +59,7 @@ async def test_registry_push_reaches_the_webhook_once(notifier_config, pool, rec
     stack.reserve_api_port()
     try:
         with run_registry(tmp_path / "registry", notify_url=f"{stack.api_url}/v1/events/distribution",
-                          notify_headers={"Authorization": "Bearer test-token"}) as reg:
+                          notify_headers={"Authorization": "Bearer test-token-0123456789abcdef"}) as reg:
             notifier_config.fetcher.insecure_registries.append(reg.host)
             await stack.start(*SERVICES)
             pushed = await asyncio.to_thread(push_image, reg.host, "team-a/web", "1.0", IMAGE)

@@ -60,7 +60,7 @@ async def test_no_raw_secret_leaves_the_scanning_process(config, pg_dsn, tmp_pat
     api: dict[str, str] = {}
     try:
         with run_registry(tmp_path / "registry", notify_url=f"{stack.api_url}/v1/events/distribution",
-                          notify_headers={"Authorization": "Bearer test-token"}) as reg:
+                          notify_headers={"Authorization": "Bearer test-token-0123456789abcdef"}) as reg:
             config.fetcher.insecure_registries.append(reg.host)
             await stack.start("api", "fetcher", "secrets", *OPTIONAL)
             pushed = await asyncio.to_thread(push_patched, reg.host, "team/leaky", "1.0", spec(p),
@@ -77,7 +77,7 @@ async def test_no_raw_secret_leaves_the_scanning_process(config, pg_dsn, tmp_pat
                              "/v1/notifications"):
                     status, _, text = await get_json(http, base + path)
                     api[path] = f"{status} {text}"
-                async with http.get(f"{base}/v1/dlq", headers={"Authorization": "Bearer test-token"}) as resp:
+                async with http.get(f"{base}/v1/dlq", headers={"Authorization": "Bearer test-token-0123456789abcdef"}) as resp:
                     api["/v1/dlq"] = await resp.text()
             await nc.flush()
             tables = await dump_database(pg_dsn)

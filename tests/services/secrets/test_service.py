@@ -32,7 +32,7 @@ async def test_planted_secrets_and_misconfigurations_via_the_api(config, pg_dsn,
     stack.reserve_api_port()
     try:
         with run_registry(tmp_path / "registry", notify_url=f"{stack.api_url}/v1/events/distribution",
-                          notify_headers={"Authorization": "Bearer test-token"}) as reg:
+                          notify_headers={"Authorization": "Bearer test-token-0123456789abcdef"}) as reg:
             config.fetcher.insecure_registries.append(reg.host)
             await stack.start("api", "fetcher", "secrets")
             pushed = await asyncio.to_thread(push_patched, reg.host, "team/leaky", "1.0", spec(p),
@@ -109,7 +109,7 @@ async def test_refused_layer_fails_the_stage_and_the_service_goes_on(config, pg_
     stack.reserve_api_port()
     try:
         with run_registry(tmp_path / "registry", notify_url=f"{stack.api_url}/v1/events/distribution",
-                          notify_headers={"Authorization": "Bearer test-token"}) as reg:
+                          notify_headers={"Authorization": "Bearer test-token-0123456789abcdef"}) as reg:
             config.fetcher.insecure_registries.append(reg.host)
             await stack.start("api", "fetcher", "secrets")
             refused = await asyncio.to_thread(push_image, reg.host, "team/bomb", "1", bomb)
