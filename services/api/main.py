@@ -11,7 +11,8 @@ from imagewatch_services.api.app import build_app
 
 
 async def setup(ctx: ServiceContext) -> list:
-    """Start the HTTP server; the api consumes no subject."""
+    """Start the HTTP server; the api consumes no subject but reports every consumer's backlog."""
+    ctx.watch_all_backlogs = True
     runner = web.AppRunner(build_app(ctx), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, ctx.config.api.host, ctx.config.api.port).start()

@@ -74,6 +74,7 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
                     index_digest=image.index_digest, layers=image.layers, tag=event.tag)
                 await store.set_stage(conn, image.digest, STAGE, "running")
                 wanted = await store.layers_needing_scan(conn, [layer.diff_id for layer in image.layers])
+            delivery.images.add(image.digest)
             try:
                 ready = await fetch.store_layers(client, image, wanted, ctx.blobs, cfg.concurrency)
             except RegistryError as exc:

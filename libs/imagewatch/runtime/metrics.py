@@ -1,4 +1,4 @@
-"""Prometheus metrics every service exposes: handled messages, failures, time, backlog."""
+"""Prometheus metrics every service exposes: handled messages, failures, time, backlog per consumer."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ class Metrics:
         self.pending = Gauge(
             "imagewatch_consumer_pending", "Messages waiting for a stage's consumer",
             ["service", "stage", "subject"], registry=self.registry)
+        self.backlog_pending = Gauge(
+            "imagewatch_consumer_backlog_pending", "Messages of a consumer not yet delivered",
+            ["service", "consumer"], registry=self.registry)
+        self.backlog_ack_pending = Gauge(
+            "imagewatch_consumer_backlog_ack_pending", "Messages of a consumer delivered and not yet acked",
+            ["service", "consumer"], registry=self.registry)
+        self.backlog_redelivered = Gauge(
+            "imagewatch_consumer_backlog_redelivered", "Messages of a consumer delivered more than once, not yet acked",
+            ["service", "consumer"], registry=self.registry)
         self.http = Counter(
             "imagewatch_http_requests_total", "HTTP requests, by route and status",
             ["service", "route", "status"], registry=self.registry)
@@ -34,6 +43,12 @@ class Metrics:
         if outcome != "ok":
             self.failures.labels(self.service, stage, subject).inc()
         self.seconds.labels(self.service, stage, subject).observe(seconds)
+
+    def backlog(self, consumer: str, pending: int, ack_pending: int, redelivered: int) -> None:
+        """Set the backlog gauges of one consumer."""
+        self.backlog_pending.labels(self.service, consumer).set(pending)
+        self.backlog_ack_pending.labels(self.service, consumer).set(ack_pending)
+        self.backlog_redelivered.labels(self.service, consumer).set(redelivered)
 
     def render(self) -> bytes:
         """The text exposition format."""
