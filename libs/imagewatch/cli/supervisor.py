@@ -193,15 +193,25 @@ class SupervisorThread:
         self._thread = threading.Thread(target=supervisor.run, args=(self._stop.is_set, interval),
                                         name="supervisor", daemon=True)
 
-    def __enter__(self) -> Supervisor:
-        self.supervisor.start_all()
+    def start(self, *, children: bool = True) -> Supervisor:
+        """Start the children (unless they run already) and the watching thread."""
+        if children:
+            self.supervisor.start_all()
         self._thread.start()
         return self.supervisor
 
-    def __exit__(self, *exc) -> None:
+    def stop(self, *, children: bool = True) -> None:
+        """Stop watching, then (unless told not to) stop the children."""
         self._stop.set()
         self._thread.join(10)
-        self.supervisor.stop_all()
+        if children:
+            self.supervisor.stop_all()
+
+    def __enter__(self) -> Supervisor:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 __all__ = ["Child", "ProcessChild", "ServerChild", "Supervisor", "SupervisorThread", "describe_exit"]
