@@ -276,7 +276,7 @@ channels = ["chat"]
 
     def kill(self, service: str) -> float:
         """``kill -9`` the service's process; when it happened (monotonic)."""
-        pid = self.pid(service)
+        pid = self.nats.proc.pid if service == "nats" else self.pid(service)
         assert pid is not None, f"{service} is not running"
         os.kill(pid, signal.SIGKILL)
         return time.monotonic()

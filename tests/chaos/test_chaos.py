@@ -171,7 +171,9 @@ async def test_poison_message_is_dead_lettered_retryable_and_harms_no_one(pipeli
     p = pipeline
     others = [await p.push("chaos/poison", f"ok{n}", image("poison-ok", n)) for n in range(2)]
     await wait_until(lambda: p.completed(others), 90, "the other images complete")
-    poison = await p.push("chaos/poison", "bad", image("poison-bad", 0))
+    # many files: the analyser takes a moment on this layer, long enough to be "crashed" on it
+    poison = await p.push("chaos/poison", "bad",
+                          image("poison-bad", 0, {f"app/many/{i}.txt": b"%d\n" % i for i in range(6000)}))
     kills = 0
     letter = None
 
@@ -184,7 +186,7 @@ async def test_poison_message_is_dead_lettered_retryable_and_harms_no_one(pipeli
             p.kill("inventory")
             kills += 1
         return await _letter(p, poison)
-    letter = await wait_until(crash_or_letter, 120, "the poison message dead-lettered", interval=0.05)
+    letter = await wait_until(crash_or_letter, 120, "the poison message dead-lettered", interval=0.02)
     assert kills == MAX_DELIVER and letter["deliveries"] == MAX_DELIVER + 1
     assert letter["stage"] == "inventory" and "gave up after" in letter["error"]
     stage = await p.query("SELECT state, reason FROM scan_stages WHERE image_digest = $1 AND stage = 'inventory'",
