@@ -15,6 +15,7 @@ import os
 import time
 
 import aiohttp
+import asyncpg
 import pytest
 
 from chaos.pipeline import MAX_DELIVER, TOKEN, Pipeline, image, wait_until
@@ -173,20 +174,25 @@ async def test_poison_message_is_dead_lettered_retryable_and_harms_no_one(pipeli
     await wait_until(lambda: p.completed(others), 90, "the other images complete")
     # many files: the analyser takes a moment on this layer, long enough to be "crashed" on it
     poison = await p.push("chaos/poison", "bad",
-                          image("poison-bad", 0, {f"app/many/{i}.txt": b"%d\n" % i for i in range(6000)}))
+                          image("poison-bad", 0, {f"app/many/{i}.txt": b"%d\n" % i for i in range(12000)}))
     kills = 0
-    letter = None
+    polls = 0
+    conn = await asyncpg.connect(p.dsn)
 
     async def crash_or_letter():
         # The layer "crashes the analyser": the inventory process dies whenever it handles this image.
-        nonlocal kills
-        rows = await p.query("""SELECT state, attempts FROM scan_stages
-                                WHERE image_digest = $1 AND stage = 'inventory'""", poison)
+        nonlocal kills, polls
+        polls += 1
+        rows = await conn.fetch("""SELECT state, attempts FROM scan_stages
+                                   WHERE image_digest = $1 AND stage = 'inventory'""", poison)
         if rows and rows[0]["state"] == "running" and rows[0]["attempts"] > kills and p.pid("inventory"):
             p.kill("inventory")
             kills += 1
-        return await _letter(p, poison)
-    letter = await wait_until(crash_or_letter, 120, "the poison message dead-lettered", interval=0.02)
+        return await _letter(p, poison) if polls % 25 == 0 else None
+    try:
+        letter = await wait_until(crash_or_letter, 120, "the poison message dead-lettered", interval=0.01)
+    finally:
+        await conn.close()
     assert kills == MAX_DELIVER and letter["deliveries"] == MAX_DELIVER + 1
     assert letter["stage"] == "inventory" and "gave up after" in letter["error"]
     stage = await p.query("SELECT state, reason FROM scan_stages WHERE image_digest = $1 AND stage = 'inventory'",
