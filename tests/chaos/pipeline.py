@@ -117,8 +117,9 @@ def table() -> str:
 class Pipeline:
     """The running chaos stack (see the module docstring)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, ack_wait: float = ACK_WAIT) -> None:
         self.root = root
+        self.ack_wait = ack_wait
         self.exits = ExitStack()
         self.chat = Chat()
         self.api_port = free_port()
@@ -146,7 +147,7 @@ class Pipeline:
         path = self.root / "imagewatch.toml"
         path.write_text(f"""
 [bus]
-ack_wait = {ACK_WAIT}
+ack_wait = {self.ack_wait}
 max_deliver = {MAX_DELIVER}
 nak_delay = 0.3
 
