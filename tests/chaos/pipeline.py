@@ -313,7 +313,10 @@ async def wait_until(predicate, timeout: float, what: str, interval: float = 0.2
     """Poll ``predicate`` until truthy; fail after ``timeout`` seconds (the case's time bound)."""
     deadline = time.monotonic() + timeout
     while True:
-        value = await predicate()
+        try:
+            value = await predicate()
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            value = None  # a server this case took down is not back yet
         if value:
             return value
         if time.monotonic() > deadline:
