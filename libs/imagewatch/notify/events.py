@@ -79,9 +79,22 @@ class EventHandler:
             await outbox.mark_input(conn, digest, stage, new)
             seen = await outbox.inputs(conn, digest)
             stages = await images_store.stages_of(conn, digest)
-        if not all(s in seen or stages[s]["state"] in FINISHED for s in INPUT_STAGES):
+        if not all(self._input_in(s, seen, stages) for s in INPUT_STAGES):
             return None
         return seen.get("matcher", new)
+
+    @staticmethod
+    def _input_in(stage: str, seen: dict, stages: dict) -> bool:
+        """Whether ``stage``'s input is in: its message was seen, or the stage ended sending none.
+
+        A matcher that is ``done`` has published (or will re-publish on redelivery) the
+        message carrying the new advisory ids, so it is waited for: deciding without it
+        would depend on which of the two messages came first.
+        """
+        if stage in seen:
+            return True
+        state = stages[stage]["state"]
+        return state == "failed" or (state == "done" and stage != "matcher")
 
     async def _decide(self, conn: asyncpg.Connection, ref: ImageRef, reason: Literal["push", "advisory"],
                       new: list[str], advisories: list[str]) -> int:
