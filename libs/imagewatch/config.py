@@ -60,10 +60,26 @@ class BusConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     password: str = ""
     stream: str = "IMAGEWATCH"
     max_deliver: int = 5
-    ack_wait: float = 300.0
+    ack_wait: float = 30.0
     nak_delay: float = 2.0
     max_age_days: int = 7
     duplicate_window: float = 600.0
+    heartbeat: float = 0.0
+    """Seconds between ``in_progress`` heartbeats of a message being handled; 0 = ``ack_wait / 3``."""
+    stalled_after: float = 0.0
+    """A running stage with no heartbeat for this long shows ``stalled``; 0 = ``ack_wait``."""
+    backlog_warn: int = 1000
+    """A consumer backlog (pending + ack pending) above this is logged as a warning."""
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Seconds between heartbeats of a message in flight."""
+        return self.heartbeat if self.heartbeat > 0 else max(0.05, self.ack_wait / 3)
+
+    @property
+    def stall_deadline(self) -> float:
+        """Seconds without a heartbeat after which a running stage is stalled."""
+        return self.stalled_after if self.stalled_after > 0 else self.ack_wait
 
     def __repr__(self) -> str:
         return f"BusConfig(stream={self.stream!r}, user={self.user!r}, password=***)"

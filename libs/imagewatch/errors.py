@@ -7,7 +7,7 @@
     ├── runtime.errors.HandlerError              steer a message's delivery
     │   ├── Retry                                transient: redeliver after a delay
     │   └── Permanent                            dead-letter at once
-    ├── runtime.blobstore.BlobError              BlobMissing (retry), BlobCorrupt
+    ├── runtime.blobstore.BlobError              BlobMissing (retry), BlobCorrupt, BlobStoreFull (retry)
     ├── runtime.layerblob.LayerFailed            a layer of an image could not be analysed
     ├── runtime.tokens.TokenError                an empty, short or placeholder token
     ├── oci.errors.RegistryError                 the distribution client (tree in oci/errors.py)

@@ -1,7 +1,9 @@
 """``POST /v1/events/{source}`` and ``POST /v1/scans``: validate, publish, answer.
 
-202 only after JetStream acknowledged every publish; 503 when it cannot, so
-the registry retries. A malformed body is a 400 with the reason and nothing
+202 only after JetStream acknowledged every publish; 503 with
+``Retry-After`` when it cannot (NATS disconnected, or no ack in time), so the
+registry retries. Re-sent events keep their id, so a publish that did reach
+the stream before the failure is dropped by its duplicate window. A malformed body is a 400 with the reason and nothing
 is published.
 """
 
@@ -26,8 +28,17 @@ log = get_logger("api")
 SOURCES = default_sources()
 
 
+RETRY_AFTER = 5
+"""Seconds a registry is told to wait (``Retry-After``) when the event bus is down."""
+
+
 def _error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
+
+
+def _unavailable() -> web.Response:
+    return web.json_response({"error": "event bus unavailable; retry later"}, status=503,
+                             headers={"Retry-After": str(RETRY_AFTER)})
 
 
 class BodyTooLarge(WebhookError):
@@ -50,12 +61,16 @@ async def _read_json(request: web.Request, limit: int):
 
 async def _publish(request: web.Request, events: list[PushEvent]) -> web.Response | None:
     bus = request.app[CTX].bus
+    if not bus.nc.is_connected:
+        # a publish now would wait in the reconnect buffer with nobody to ack it
+        log.warning("event refused: NATS not connected", count=len(events))
+        return _unavailable()
     try:
         for ev in events:
             await bus.publish(SUBJECT_PUSH, ev, msg_id=ev.event_id)
     except Exception as exc:  # noqa: BLE001 - any bus failure means "try again later"
         log.warning("publish failed", error=type(exc).__name__)
-        return _error(503, "event bus unavailable; retry later")
+        return _unavailable()
     return None
 
 

@@ -33,8 +33,9 @@ async def list_images(request: web.Request) -> web.Response:
 
 async def get_image(request: web.Request) -> web.Response:
     """``GET /v1/images/{digest}``: the image with tags, layers and stage status."""
-    async with request.app[CTX].pool.acquire() as conn:
-        image = await store.get_image(conn, request.match_info["digest"])
+    ctx = request.app[CTX]
+    async with ctx.pool.acquire() as conn:
+        image = await store.get_image(conn, request.match_info["digest"], ctx.config.bus.stall_deadline)
     if image is None:
         return web.json_response({"error": "image not found"}, status=404)
     return web.json_response(image)

@@ -14,8 +14,9 @@ from imagewatch_services.api.metrics import store_refresher
 
 
 async def setup(ctx: ServiceContext) -> list:
-    """Start the HTTP server; the api consumes no subject."""
+    """Start the HTTP server; the api consumes no subject but reports every consumer's backlog."""
     ctx.scrape_hooks.append(store_refresher(ctx))
+    ctx.watch_all_backlogs = True
     runner = web.AppRunner(build_app(ctx), access_log=None)
     await runner.setup()
     api = ctx.config.api

@@ -48,7 +48,8 @@ async def list_packages(request: web.Request) -> web.Response:
     async with request.app[CTX].pool.acquire() as conn:
         if not await image_store.get_image(conn, digest):
             return _error(404, "image not found")
-        stage = (await image_store.stages_of(conn, digest))["inventory"]
+        stage = (await image_store.stages_of(
+            conn, digest, request.app[CTX].config.bus.stall_deadline))["inventory"]
         page = await store.list_image_packages(
             conn, digest, ecosystem=request.query.get("ecosystem") or None,
             name=request.query.get("name") or None, limit=limit, after=after)

@@ -31,7 +31,8 @@ async def image_secrets(request: web.Request) -> web.Response:
     async with request.app[CTX].pool.acquire() as conn:
         if not await image_store.image_exists(conn, digest):
             return web.json_response({"error": "image not found"}, status=404)
-        stage = (await image_store.stages_of(conn, digest))["secrets"]
+        stage = (await image_store.stages_of(
+            conn, digest, request.app[CTX].config.bus.stall_deadline))["secrets"]
         found = await store.image_secrets(conn, digest, kind=kinds[0] if kinds else None, severity=severity)
     return web.json_response({"items": [secret_json(f) for f in found], "secrets": stage["state"],
                               **({"reason": stage["reason"]} if stage.get("reason") else {})})

@@ -143,6 +143,17 @@ class EmbeddedNats:
         os.replace(tmp, self.root / URL_FILE)  # read by `imagewatch db` beside a running `imagewatch up`
         return self
 
+    def exit_reason(self) -> str | None:
+        """None while the server runs; else how it ended."""
+        if self.proc is None:
+            return "was never started"
+        code = self.proc.poll()
+        if code is None:
+            return None
+        from imagewatch.cli.supervisor import describe_exit
+
+        return describe_exit(code)
+
     def stop(self) -> None:
         (self.root / URL_FILE).unlink(missing_ok=True)
         if self.proc and self.proc.poll() is None:
@@ -339,6 +350,14 @@ class EmbeddedPostgres:
         if out != b"1":
             subprocess.run(psql + ["-c", create_database_sql(self.database)], check=True, capture_output=True,
                            env=env)
+
+    def exit_reason(self) -> str | None:
+        """None while the server answers on its port; else why not (with the log's last line)."""
+        if self.port is not None and self.running_port() == self.port:
+            return None
+        log = self.root / "postgres.log"
+        last = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+        return "is not running" + (f" (postgres.log: {last[0][:200]})" if last else "")
 
     def stop(self) -> None:
         if (self.pgdata / "postmaster.pid").exists():

@@ -6,7 +6,9 @@ never holds them); download the layers some stage has not analysed (verified
 against their digests) into the blob store; publish ``iw.fetched``. A
 registry error is a ``Retry`` when transient, else ``Permanent``; a reference
 that cannot be resolved is recorded in ``scan_failures``, a platform image
-whose layers cannot be stored gets its fetcher stage marked failed.
+whose layers cannot be stored gets its fetcher stage marked failed (a full
+blob store too, with the reason, and the push is retried with a growing delay
+so that it completes once space returns).
 
 A push event of a Harbor scan (``event_id = harbor:<scan id>``) is pulled with
 the authorization Harbor gave for it, read sealed from the in-memory KV bucket
@@ -24,6 +26,7 @@ from imagewatch.fetcher import fetch
 from imagewatch.harbor import authorization as harbor_auth
 from imagewatch.messages import SUBJECT_FETCHED, Fetched, PushEvent
 from imagewatch.oci import InvalidReference, NotFound, Reference, RegistryClient, RegistryError
+from imagewatch.runtime.blobstore import BlobStoreFull
 from imagewatch.runtime.bus import Delivery, Handler
 from imagewatch.runtime.errors import Permanent, Retry
 from imagewatch.runtime.logs import get_logger
@@ -34,6 +37,8 @@ from imagewatch.store import images as store
 from imagewatch.store.installation import fingerprint_key
 
 STAGE = "fetcher"
+FULL_RETRY_DELAY = 5.0
+"""Seconds (times the attempt) before a push refused by a full blob store is tried again."""
 log = get_logger(STAGE)
 
 
@@ -125,12 +130,12 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
                 await store.record_failure(conn, event.reference[:500], STAGE, str(exc))
             raise Permanent(str(exc)) from None
         pull = await _client_for(ctx, event, client, authorized)
-        await _fetch(event, reference, pull)
+        await _fetch(event, reference, pull, delivery)
         scan_id = harbor_auth.scan_id_of(event.event_id)
         if scan_id is not None:
             await harbor_auth.forget(ctx.bus.js, ctx.config.harbor.authorization_ttl, scan_id)
 
-    async def _fetch(event: PushEvent, reference: Reference, client: RegistryClient) -> None:
+    async def _fetch(event: PushEvent, reference: Reference, client: RegistryClient, delivery: Delivery) -> None:
         tag = reference.tag
         try:
             images = await fetch.resolve(client, reference, cfg.platforms)
@@ -144,9 +149,6 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
             raise _fail(exc) from None
         registry, repository = reference.registry, reference.repository
         for image in images:
-            # The raw config goes to the blob store for the secrets stage; PostgreSQL
-            # (and so the API) only ever holds it with secret values removed.
-            await fetch.store_bytes(ctx.blobs, image.config_digest, image.config_data)
             config = _config_json(image.config_data)
             if config is not None:
                 config = await asyncio.to_thread(redacted_config, config, scanners.get())
@@ -159,11 +161,18 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
                 await store.set_stage(conn, image.digest, STAGE, "running")
                 pairs = [(layer.digest, layer.diff_id) for layer in image.layers]
                 wanted = await store.layers_needing_scan(conn, pairs)
+            delivery.images.add(image.digest)
             try:
+                # The raw config goes to the blob store for the secrets stage; PostgreSQL
+                # (and so the API) only ever holds it with secret values removed.
+                await fetch.store_bytes(ctx.blobs, image.config_digest, image.config_data)
                 ready = await fetch.store_layers(client, image, wanted, ctx.blobs, cfg.concurrency)
-            except RegistryError as exc:
+            except (RegistryError, BlobStoreFull) as exc:
                 async with ctx.pool.acquire() as conn:
                     await store.set_stage(conn, image.digest, STAGE, "failed", str(exc))
+                if isinstance(exc, BlobStoreFull):
+                    # the failure stays visible until a later attempt, once space returns, succeeds
+                    raise Retry(str(exc), delay=FULL_RETRY_DELAY * delivery.attempt) from None
                 raise _fail(exc) from None
             async with ctx.pool.acquire() as conn:
                 await store.init_stages(conn, image.digest)

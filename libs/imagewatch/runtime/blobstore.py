@@ -9,6 +9,7 @@ TTL; the directory variant serves when every stage runs on one machine.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import shutil
@@ -28,6 +29,13 @@ class BlobError(ImagewatchError):
 
 class BlobMissing(BlobError):
     """blobstore: the blob is not (or no longer) in the store."""
+
+
+class BlobStoreFull(BlobError):
+    """blobstore: no space (or quota) left where blobs are written; retried once space returns."""
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class BlobCorrupt(BlobError):
@@ -78,7 +86,14 @@ class DirectoryBlobStore:
     async def put_file(self, digest: str, path: Path) -> None:
         target = self._path(digest)
         tmp = target.with_suffix(".part" + str(os.getpid()))
-        await asyncio.to_thread(shutil.copyfile, path, tmp)
+        try:
+            await asyncio.to_thread(shutil.copyfile, path, tmp)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.errno in _FULL:
+                raise BlobStoreFull(f"blobstore: no space left in {self.root} for {digest} "
+                                    f"({os.strerror(exc.errno)})") from None
+            raise
         os.replace(tmp, target)
 
     async def get_file(self, digest: str, path: Path) -> None:

@@ -7,6 +7,12 @@ Decoder of the subject, calls the handler and acks; a :class:`~.errors.Retry`
 error, or the ``max_deliver``-th failure, publishes a :class:`DeadLetter` to
 ``iw.dlq.<stage>`` and terminates the message. ``stop()`` lets in-flight work
 finish; the caller then drains the connection.
+
+While a handler runs, the worker sends ``in_progress`` heartbeats every
+``ack_wait / 3`` (``bus.heartbeat``), so ``ack_wait`` can be short: a dead
+worker's messages come back within ``ack_wait`` and a slow live one's never
+do. Each heartbeat also runs the worker's ``on_heartbeat`` hook (the runner's
+stamps the image's stage row, from which the API tells ``stalled``).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import msgspec
 import nats
@@ -40,16 +46,32 @@ class Bus:
         self.nc = nc
         self.js = nc.jetstream()
         self.config = config
+        self._closing: list[bool] = []
 
     @classmethod
     async def connect(cls, config: BusConfig, name: str = "imagewatch") -> "Bus":
-        """Connect and create the stream idempotently."""
+        """Connect and create the stream idempotently; once connected, reconnect forever."""
+
+        closing: list[bool] = []
+
+        async def disconnected() -> None:
+            if not closing:
+                log.warning("NATS disconnected; reconnecting", url=config.url)
+
+        async def reconnected() -> None:
+            log.info("NATS reconnected", url=config.url)
+
+        async def error(exc: Exception) -> None:
+            log.warning("NATS error", error=str(exc) or type(exc).__name__)
+
         auth = {"user": config.user, "password": config.password} if config.user else {}
         nc = await nats.connect(
             config.url, name=name, connect_timeout=5, max_reconnect_attempts=-1,
-            reconnect_time_wait=1, allow_reconnect=True, **auth,
+            reconnect_time_wait=1, allow_reconnect=True, disconnected_cb=disconnected,
+            reconnected_cb=reconnected, error_cb=error, **auth,
         )
         bus = cls(nc, config)
+        bus._closing = closing
         await bus.ensure_stream()
         return bus
 
@@ -77,6 +99,7 @@ class Bus:
 
     async def close(self) -> None:
         """Drain the connection (finishing pending publishes) and close it."""
+        self._closing.append(True)
         if self.nc.is_closed:
             return
         try:
@@ -106,6 +129,12 @@ class Bus:
             return 0, 0, 0
         return info.num_pending or 0, info.num_ack_pending or 0, info.num_redelivered or 0
 
+    async def backlogs(self) -> list["Backlog"]:
+        """The backlog of every consumer of the stream (for ``/metrics``)."""
+        infos = await self.js.consumers_info(self.config.stream)
+        return [Backlog(i.name, i.num_pending or 0, i.num_ack_pending or 0, i.num_redelivered or 0)
+                for i in infos]
+
     async def dead_letters(self, limit: int = 1000) -> list[tuple[int, DeadLetter]]:
         """Dead-lettered messages still in the stream, oldest first, with their sequence."""
         out: list[tuple[int, DeadLetter]] = []
@@ -127,16 +156,33 @@ class Bus:
 
 
 @dataclass
+class Backlog:
+    """One consumer's backlog: not yet delivered, delivered and not acked, redelivered."""
+
+    consumer: str
+    pending: int
+    ack_pending: int
+    redelivered: int
+
+
+@dataclass
 class Delivery:
-    """What a handler knows about the message it is handling."""
+    """What a handler knows about the message it is handling.
+
+    ``images`` holds the digests of images whose stage row this handling
+    keeps alive with heartbeats, besides the message's own ``image_digest``
+    (the fetcher adds the platform images a push resolves to).
+    """
 
     subject: str
     msg_id: str
     attempt: int
+    images: set[str] = field(default_factory=set)
 
 
 Handler = Callable[[msgspec.Struct, Delivery], Awaitable[None]]
 DeadHook = Callable[[msgspec.Struct, str], Awaitable[None]]
+HeartbeatHook = Callable[[str, list[str]], Awaitable[None]]
 
 
 class Worker:
@@ -144,11 +190,13 @@ class Worker:
 
     ``on_dead(message, error)``, when given, runs once a decoded message is
     dead-lettered (for example to mark the image's stage failed with the error).
+    ``on_heartbeat(stage, digests)``, when given, runs with every heartbeat of
+    a message about images (the runner sets it to stamp their stage rows).
     """
 
     def __init__(self, bus: Bus, stage: str, subject: str, kind: type[msgspec.Struct],
                  handler: Handler, concurrency: int = 1, metrics=None,
-                 on_dead: DeadHook | None = None) -> None:
+                 on_dead: DeadHook | None = None, on_heartbeat: HeartbeatHook | None = None) -> None:
         self.bus = bus
         self.stage = stage
         self.subject = subject
@@ -157,26 +205,58 @@ class Worker:
         self.concurrency = max(1, concurrency)
         self.metrics = metrics
         self.on_dead = on_dead
+        self.on_heartbeat = on_heartbeat
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
         self._sem = asyncio.Semaphore(self.concurrency)
 
-    async def run(self) -> None:
-        """Pull and handle until ``stop()``; in-flight messages finish first."""
+    def consumer_config(self) -> api.ConsumerConfig:
+        """The durable pull consumer this worker shares with its replicas."""
         cfg = self.bus.config
-        durable = self.bus.durable_name(self.stage, self.subject)
-        consumer = api.ConsumerConfig(
-            durable_name=durable, ack_policy=api.AckPolicy.EXPLICIT,
+        return api.ConsumerConfig(
+            durable_name=self.bus.durable_name(self.stage, self.subject), ack_policy=api.AckPolicy.EXPLICIT,
             ack_wait=cfg.ack_wait, max_deliver=-1, filter_subject=self.subject,
             max_ack_pending=max(64, self.concurrency * 4),
         )
+
+    async def _ensure_consumer(self) -> None:
+        consumer = self.consumer_config()
         try:
-            await self.bus.js.add_consumer(cfg.stream, consumer)
+            await self.bus.js.add_consumer(self.bus.config.stream, consumer)
         except BadRequestError:
-            pass  # exists with the same name; shared by every replica
-        psub = await self.bus.js.pull_subscribe_bind(durable=durable, stream=cfg.stream)
+            # exists (shared by every replica); bring an older ack_wait up to date
+            try:
+                await self.bus.js.update_consumer(self.bus.config.stream, consumer)
+            except Exception as exc:  # noqa: BLE001 - the old settings still work
+                log.warning("consumer not updated", consumer=consumer.durable_name, error=str(exc))
+
+    async def _subscribe(self):
+        await self._ensure_consumer()
+        return await self.bus.js.pull_subscribe_bind(
+            durable=self.bus.durable_name(self.stage, self.subject), stream=self.bus.config.stream)
+
+    async def run(self) -> None:
+        """Pull and handle until ``stop()``; in-flight messages finish first.
+
+        A lost NATS connection (or a server that forgot the consumer) does not
+        end the loop: it waits, subscribes again and goes on pulling.
+        """
+        psub = None
+        backoff = 0.5
         try:
             while not self._stopping.is_set():
+                if psub is None:
+                    try:
+                        psub = await self._subscribe()
+                        backoff = 0.5
+                    except Exception as exc:  # noqa: BLE001 - NATS away; retry below
+                        if self.bus.nc.is_closed:
+                            break
+                        log.warning("cannot subscribe; retrying", stage=self.stage, subject=self.subject,
+                                    error=str(exc) or type(exc).__name__, retry_in=backoff)
+                        await self._pause(backoff)
+                        backoff = min(backoff * 2, 10)
+                        continue
                 await self._sem.acquire()
                 self._sem.release()
                 free = self._sem._value  # noqa: SLF001 - free slots right now
@@ -186,6 +266,15 @@ class Worker:
                     continue
                 except nats.errors.ConnectionClosedError:
                     break
+                except Exception as exc:  # noqa: BLE001 - disconnected, consumer gone, ...
+                    if self.bus.nc.is_closed:
+                        break
+                    log.warning("pull failed; subscribing again", stage=self.stage, subject=self.subject,
+                                error=str(exc) or type(exc).__name__)
+                    await self._drop(psub)
+                    psub = None
+                    await self._pause(1)
+                    continue
                 for msg in msgs:
                     await self._sem.acquire()
                     task = asyncio.create_task(self._handle(msg))
@@ -194,10 +283,21 @@ class Worker:
         finally:
             if self._inflight:
                 await asyncio.gather(*self._inflight, return_exceptions=True)
-            try:
-                await psub.unsubscribe()
-            except Exception:  # noqa: BLE001
-                pass
+            if psub is not None:
+                await self._drop(psub)
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    @staticmethod
+    async def _drop(psub) -> None:
+        try:
+            await psub.unsubscribe()
+        except Exception:  # noqa: BLE001 - the subscription is gone either way
+            pass
 
     def _done(self, task: asyncio.Task) -> None:
         self._inflight.discard(task)
@@ -206,6 +306,22 @@ class Worker:
     def stop(self) -> None:
         """Stop pulling; messages being handled finish."""
         self._stopping.set()
+
+    async def _heartbeat(self, msg: Msg, delivery: Delivery, digest: str) -> None:
+        """Tell JetStream (and the stage rows) every ``heartbeat_interval`` that the message is alive."""
+        interval = self.bus.config.heartbeat_interval
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await msg.in_progress()
+            except Exception as exc:  # noqa: BLE001 - NATS away: the message may come back
+                log.warning("heartbeat not sent", error=str(exc) or type(exc).__name__)
+            digests = sorted(({digest} if digest else set()) | delivery.images)
+            if digests and self.on_heartbeat is not None:
+                try:
+                    await self.on_heartbeat(self.stage, digests)
+                except Exception as exc:  # noqa: BLE001 - PostgreSQL away: the API may show stalled
+                    log.warning("stage heartbeat not stored", error=str(exc) or type(exc).__name__)
 
     async def _handle(self, msg: Msg) -> None:
         attempt = msg.metadata.num_delivered
@@ -217,36 +333,54 @@ class Worker:
         if self.metrics is not None:
             self.metrics.in_flight.labels(self.stage, self.subject).inc()
         try:
-            if attempt > self.bus.config.max_deliver:
-                raise Permanent(f"{self.stage}: gave up after {attempt - 1} deliveries")
             try:
                 message = self.decoder.decode(msg.data)
             except msgspec.DecodeError as exc:
                 raise Permanent(f"{self.stage}: undecodable message: {exc}") from None
+            if attempt > self.bus.config.max_deliver:
+                # delivered again without this worker seeing it fail: a crash while handling it
+                raise Permanent(f"{self.stage}: gave up after {attempt - 1} deliveries "
+                                "(the handling process died or lost the message each time)")
             digest = getattr(message, "image_digest", "") or getattr(message, "digest", "")
             if digest:
                 structlog.contextvars.bind_contextvars(image_digest=digest)
-            await self.handler(message, Delivery(self.subject, msg_id, attempt))
-            await msg.ack()
+            delivery = Delivery(self.subject, msg_id, attempt)
+            beat = asyncio.create_task(
+                self._heartbeat(msg, delivery, getattr(message, "image_digest", "") or ""))
+            try:
+                await self.handler(message, delivery)
+            finally:
+                beat.cancel()
         except Permanent as exc:
             outcome = "dead"
-            await self._dead_letter(msg, message, str(exc), attempt)
+            await self._settle(self._dead_letter(msg, message, str(exc), attempt))
         except Exception as exc:  # noqa: BLE001 - transient unless proven permanent
             delay = exc.delay if isinstance(exc, Retry) and exc.delay is not None else None
             reason = str(exc) or type(exc).__name__
             if attempt >= self.bus.config.max_deliver:
                 outcome = "dead"
-                await self._dead_letter(msg, message, reason, attempt)
+                await self._settle(self._dead_letter(msg, message, reason, attempt))
             else:
                 outcome = "retry"
                 log.warning("handler failed, will retry", error=reason, error_type=type(exc).__name__)
-                await msg.nak(delay=delay if delay is not None else self.bus.config.nak_delay * attempt)
+                await self._settle(
+                    msg.nak(delay=delay if delay is not None else self.bus.config.nak_delay * attempt))
+        else:
+            await self._settle(msg.ack())
         finally:
             elapsed = time.perf_counter() - started
             if self.metrics is not None:
                 self.metrics.in_flight.labels(self.stage, self.subject).dec()
                 self.metrics.observe(self.stage, self.subject, outcome, elapsed)
             log.info("handled", outcome=outcome, seconds=round(elapsed, 4))
+
+    async def _settle(self, action: Awaitable[None]) -> None:
+        """Run a nak / dead-letter; when NATS is away the message simply comes back after ack_wait."""
+        try:
+            await action
+        except Exception as exc:  # noqa: BLE001 - redelivery covers it
+            log.warning("could not settle the message; it will be redelivered",
+                        error=str(exc) or type(exc).__name__)
 
     async def _dead_letter(self, msg: Msg, message: msgspec.Struct | None, error: str, attempt: int) -> None:
         log.error("dead-lettered", error=error)

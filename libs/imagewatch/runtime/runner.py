@@ -4,6 +4,11 @@ A service is a ``setup(ctx) -> list[Worker]`` function. The runner connects
 NATS and PostgreSQL, starts the workers, serves ``/healthz``, ``/readyz`` (NATS
 and PostgreSQL reachable) and ``/metrics``, and on SIGTERM/SIGINT stops
 pulling, lets in-flight messages finish, then drains the connection.
+
+A service outlives its servers: NATS reconnects forever (workers pull again
+once it is back) and the pool opens fresh connections once PostgreSQL answers;
+meanwhile ``/readyz`` answers 503 with the failed check. Each worker's
+heartbeats stamp the stage rows of the images it handles.
 """
 
 from __future__ import annotations
@@ -54,6 +59,14 @@ class ServiceContext:
             await self.blobs.get_file(digest, path)
         return fetch
 
+    watch_all_backlogs: bool = False
+    """Report the backlog of every consumer of the stream, not only this service's (the api)."""
+
+    async def heartbeat_stages(self, stage: str, digests: list[str]) -> None:
+        """Stamp a heartbeat on ``stage`` of the images being handled (a Worker ``on_heartbeat`` hook)."""
+        async with self.pool.acquire(timeout=5) as conn:
+            await images.heartbeat_stages(conn, digests, stage)
+
     async def fail_stage(self, message, error: str) -> None:
         """Mark the stage of ``message``'s image failed with ``error`` (a Worker ``on_dead`` hook)."""
         async with self.pool.acquire() as conn:
@@ -88,13 +101,34 @@ def health_routes(ctx: ServiceContext) -> list[web.RouteDef]:
     return [web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics)]
 
 
-async def _watch_pending(ctx: ServiceContext, workers: list[Worker]) -> None:
+async def _watch_backlog(ctx: ServiceContext, workers: list[Worker]) -> None:
+    """Every 5 s: each consumer's backlog into ``/metrics``; a warning when one passes ``bus.backlog_warn``."""
+    log = get_logger(ctx.name)
+    own = {ctx.bus.durable_name(w.stage, w.subject): w for w in workers}
+    over: set[str] = set()
     while not ctx.stopping.is_set():
-        for w in workers:
-            try:
-                ctx.metrics.backlog(w.stage, w.subject, *await ctx.bus.consumer_backlog(w.stage, w.subject))
-            except Exception:  # noqa: BLE001 - metrics are best effort
-                pass
+        try:
+            backlogs = await ctx.bus.backlogs()
+        except Exception:  # noqa: BLE001 - metrics are best effort (NATS may be away)
+            backlogs = None
+        listed = {b.consumer for b in backlogs or ()}
+        for name, worker in own.items():
+            if backlogs is not None and name not in listed:  # not created yet: nothing waits for it
+                ctx.metrics.backlog(worker.stage, worker.subject, 0, 0, 0)
+        for b in backlogs or ():
+            worker = own.get(b.consumer)
+            if worker is None and not ctx.watch_all_backlogs:
+                continue
+            stage, _, subject = b.consumer.partition("-")
+            ctx.metrics.backlog(stage, subject.replace("_", "."), b.pending, b.ack_pending, b.redelivered)
+            if b.pending + b.ack_pending > ctx.config.bus.backlog_warn:
+                if b.consumer not in over:
+                    log.warning("backlog above bound", consumer=b.consumer, pending=b.pending,
+                                ack_pending=b.ack_pending, bound=ctx.config.bus.backlog_warn)
+                over.add(b.consumer)
+            elif b.consumer in over:
+                over.discard(b.consumer)
+                log.info("backlog back under bound", consumer=b.consumer)
         try:
             await asyncio.wait_for(ctx.stopping.wait(), 5)
         except asyncio.TimeoutError:
@@ -116,9 +150,12 @@ class RunningService:
         self.ctx = ctx
         self.workers = workers
         self.http = http
+        for w in workers:
+            if w.on_heartbeat is None:
+                w.on_heartbeat = ctx.heartbeat_stages
         self.tasks = [asyncio.create_task(w.run()) for w in workers]
-        if workers:
-            ctx.background.append(asyncio.create_task(_watch_pending(ctx, workers)))
+        if workers or ctx.watch_all_backlogs:
+            ctx.background.append(asyncio.create_task(_watch_backlog(ctx, workers)))
 
     async def stop(self) -> None:
         """Stop pulling, let in-flight messages finish, then drain and close."""

@@ -69,27 +69,40 @@ async def set_stage(conn: asyncpg.Connection, digest: str, stage: str, state: st
                     reason: str | None = None, problems: Sequence[str] = ()) -> None:
     """Move an image's stage to ``state``; ``running`` stamps the start, done/failed the end.
 
-    ``problems`` (what a finished stage could not read) replace the stage's
-    earlier ones; a stage done with problems makes the scan ``partial``.
+    ``running`` again (a redelivered message taking the stage over) counts
+    one more attempt and restarts the heartbeat. ``problems`` (what a finished
+    stage could not read) replace the stage's earlier ones; a stage done with
+    problems makes the scan ``partial``.
     """
     await conn.execute(
         """INSERT INTO scan_stages (image_digest, stage, state, started_at, finished_at, reason, attempts,
-                                    problems)
+                                    heartbeat_at, problems)
            VALUES ($1, $2, $3,
                    CASE WHEN $3 = 'running' THEN now() END,
                    CASE WHEN $3 IN ('done', 'failed') THEN now() END,
-                   $4, CASE WHEN $3 = 'running' THEN 1 ELSE 0 END, $5)
+                   $4, CASE WHEN $3 = 'running' THEN 1 ELSE 0 END,
+                   CASE WHEN $3 = 'running' THEN now() END, $5)
            ON CONFLICT (image_digest, stage) DO UPDATE SET
              state = EXCLUDED.state,
              started_at = CASE WHEN EXCLUDED.state = 'running' THEN now()
                                WHEN EXCLUDED.state = 'pending' THEN NULL
                                ELSE scan_stages.started_at END,
+             heartbeat_at = CASE WHEN EXCLUDED.state = 'running' THEN now() ELSE scan_stages.heartbeat_at END,
              finished_at = CASE WHEN EXCLUDED.state IN ('done', 'failed') THEN now() ELSE NULL END,
              reason = EXCLUDED.reason,
              attempts = scan_stages.attempts + CASE WHEN EXCLUDED.state = 'running' THEN 1 ELSE 0 END,
              problems = EXCLUDED.problems,
              updated_at = now()""",
         digest, stage, state, reason, list(problems),
+    )
+
+
+async def heartbeat_stages(conn: asyncpg.Connection, digests: list[str], stage: str) -> None:
+    """Stamp a heartbeat on ``stage`` of each image in ``digests`` that is running it."""
+    await conn.execute(
+        """UPDATE scan_stages SET heartbeat_at = now()
+           WHERE image_digest = ANY($1::text[]) AND stage = $2 AND state = 'running'""",
+        digests, stage,
     )
 
 
@@ -161,16 +174,32 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def stages_of(conn: asyncpg.Connection, digest: str) -> dict[str, dict[str, Any]]:
-    """Status of every stage for an image, keyed by stage name."""
-    rows = await conn.fetch("SELECT * FROM scan_stages WHERE image_digest = $1", digest)
+STALL_DEADLINE = 30.0
+"""Seconds without a heartbeat after which a running stage shows ``stalled`` (``bus.stall_deadline``)."""
+
+
+async def stages_of(conn: asyncpg.Connection, digest: str,
+                    stall_deadline: float = STALL_DEADLINE) -> dict[str, dict[str, Any]]:
+    """Status of every stage for an image, keyed by stage name.
+
+    A ``running`` stage whose last heartbeat (or start) is older than
+    ``stall_deadline`` seconds shows ``stalled``: the worker handling it died
+    or hangs; its message is redelivered and the next attempt takes it over.
+    """
+    rows = await conn.fetch(
+        """SELECT *, state = 'running'
+                     AND coalesce(heartbeat_at, started_at, updated_at) < now() - make_interval(secs => $2)
+                     AS stalled
+           FROM scan_stages WHERE image_digest = $1""", digest, float(stall_deadline))
     out: dict[str, dict[str, Any]] = {s: {"state": "pending"} for s in STAGES}
     for r in rows:
         seconds = None
         if r["started_at"] and r["finished_at"]:
             seconds = round((r["finished_at"] - r["started_at"]).total_seconds(), 3)
-        item = {"state": r["state"], "started_at": _iso(r["started_at"]),
+        item = {"state": "stalled" if r["stalled"] else r["state"], "started_at": _iso(r["started_at"]),
                 "finished_at": _iso(r["finished_at"]), "seconds": seconds, "attempts": r["attempts"]}
+        if r["state"] == "running" or r["stalled"]:
+            item["heartbeat_at"] = _iso(r["heartbeat_at"])
         if r["reason"]:
             item["reason"] = r["reason"]
         if r["problems"]:
@@ -181,13 +210,13 @@ async def stages_of(conn: asyncpg.Connection, digest: str) -> dict[str, dict[str
 
 
 def scan_status(stages: dict[str, dict[str, Any]]) -> str:
-    """The image's scan as one word: ``failed``, ``running``, ``pending``, ``partial`` or ``complete``.
+    """The image's scan as one word: ``failed``, ``stalled``, ``running``, ``pending``, ``partial`` or ``complete``.
 
     ``partial``: every stage finished but one could not read everything (its
     ``problems``), so the result may miss packages or findings.
     """
     states = {s["state"] for s in stages.values()}
-    for word in ("failed", "running", "pending"):
+    for word in ("failed", "stalled", "running", "pending"):
         if word in states:
             return word
     return "partial" if any(s.get("problems") for s in stages.values()) else "complete"
@@ -230,7 +259,8 @@ async def list_images(conn: asyncpg.Connection, repository: str | None = None, t
     ]
 
 
-async def get_image(conn: asyncpg.Connection, digest: str) -> dict[str, Any] | None:
+async def get_image(conn: asyncpg.Connection, digest: str,
+                    stall_deadline: float = STALL_DEADLINE) -> dict[str, Any] | None:
     """One image with repositories, tags, platform, config, layers and stage status."""
     row = await conn.fetchrow("SELECT * FROM images WHERE digest = $1", digest)
     if row is None:
@@ -255,7 +285,7 @@ async def get_image(conn: asyncpg.Connection, digest: str) -> dict[str, Any] | N
                   "updated_at": _iso(t["updated_at"])} for t in tags],
         "layers": [{"position": r["position"], "digest": r["digest"], "diff_id": r["diff_id"],
                     "size": r["size"], "media_type": r["media_type"]} for r in layers],
-        "stages": (stages := await stages_of(conn, digest)),
+        "stages": (stages := await stages_of(conn, digest, stall_deadline)),
         "scan_status": scan_status(stages),
         "problems": [f"{name}: {line}" for name, st in stages.items() for line in st.get("problems", [])],
     }
