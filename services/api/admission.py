@@ -44,6 +44,7 @@ from imagewatch.oci import (
     Unauthorized,
 )
 from imagewatch.store import images as store
+from imagewatch.store import workloads
 
 from imagewatch_services.api.keys import CTX, MAX_BODY
 
@@ -97,6 +98,7 @@ async def resolve(request: web.Request, review: Review, images: list[ContainerIm
             if st.digest:
                 st.digest = await store.resolve_digest(conn, st.digest, review.platform) or st.digest
         summary = await store.scan_summary(conn, [st.digest for st in statuses if st.digest])
+        await workloads.record_admission_seen(conn, list(summary), review.namespace)  # in use: a priority signal
     for st in statuses:
         known = summary.get(st.digest)
         if known is None:

@@ -10,7 +10,7 @@ from imagewatch.runtime.runner import ServiceContext, health_routes
 from imagewatch_services.api import events, images, notifications
 from imagewatch_services.api import packages as image_packages
 from imagewatch_services.api import secrets as image_secrets
-from imagewatch_services.api import vulnerabilities
+from imagewatch_services.api import priorities, vulnerabilities
 from imagewatch_services.api import admission, dlq, openapi
 from imagewatch_services.api.keys import CTX, MAX_BODY, TOKEN
 
@@ -42,6 +42,7 @@ def build_app(ctx: ServiceContext) -> web.Application:
         web.get("/v1/images/{digest}", images.get_image),
         web.get("/v1/images/{digest}/vulnerabilities", vulnerabilities.image_vulnerabilities),
         web.get("/v1/findings", vulnerabilities.findings_by_vulnerability),
+        web.get("/v1/priorities", priorities.fleet_priorities),
         web.get("/v1/images/{digest}/packages", image_packages.list_packages),
         web.get("/v1/images/{digest}/sbom", image_packages.get_sbom),
         web.get("/v1/images/{digest}/secrets", image_secrets.image_secrets),

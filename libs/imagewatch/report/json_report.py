@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 
 from imagewatch.models import Finding, Package, SecretFinding
-from imagewatch.report.result import ScanResult, Suppressed
+from imagewatch.matcher.priority import Ranked
+from imagewatch.report.result import ScanResult, Suppressed, finding_ref
 from imagewatch.report.targets import Target, build_targets
 
 
@@ -43,9 +44,21 @@ def package_json(p: Package) -> dict:
     })
 
 
-def vulnerability_json(f: Finding) -> dict:
-    """One finding as a Trivy ``Vulnerabilities`` entry; ``VulnerabilityID`` is the CVE when known."""
-    return _drop_empty({
+def vulnerability_json(f: Finding, ranked: Ranked | None = None) -> dict:
+    """One finding as a Trivy ``Vulnerabilities`` entry; ``VulnerabilityID`` is the CVE when known.
+
+    With ``ranked``: ``KEV`` (``Listed``, ``Ransomware``, ``DateAdded``),
+    ``EPSS`` (``Probability``, ``Percentile``) and ``Priority`` (``Rank``,
+    ``Tier``, ``TierName``, ``Reasons``), ours, not Trivy's.
+    """
+    extra: dict = {}
+    if ranked is not None:
+        s, p = ranked.signals, ranked.priority
+        extra = {"KEV": _drop_empty({"Listed": s.kev, "Ransomware": s.kev_ransomware,
+                                     "DateAdded": s.kev_date_added}) | {"Listed": s.kev},
+                 "EPSS": None if s.epss is None else {"Probability": s.epss, "Percentile": s.epss_percentile},
+                 "Priority": {"Rank": p.rank, "Tier": p.tier, "TierName": p.tier_name, "Reasons": p.reasons}}
+    return _drop_empty(extra | {
         "VulnerabilityID": f.cve or f.advisory_id, "AdvisoryID": f.advisory_id,
         "Aliases": [i for i in f.ids if i != (f.cve or f.advisory_id)],
         "PkgID": f"{f.package}@{f.version}", "PkgName": f.package, "PkgPath": f.path,
@@ -53,7 +66,7 @@ def vulnerability_json(f: Finding) -> dict:
         "FixedVersion": ", ".join(f.fixed_versions), "Status": "fixed" if f.fixable else "affected",
         "Layer": _layer(f.layer), "Title": f.summary, "Severity": f.severity.upper(),
         "SeveritySource": f.severity_source, "Score": f.score,
-    })
+    } | {k: v for k, v in extra.items() if v is not None})
 
 
 def secret_json(s: SecretFinding) -> dict:
@@ -90,11 +103,13 @@ def suppressed_json(s: Suppressed) -> dict:
     })
 
 
-def _target_json(t: Target) -> dict:
+def _target_json(t: Target, ranking: dict, by_priority: bool) -> dict:
+    findings = sorted(t.findings, key=lambda f: ranking[finding_ref(f)].priority.rank) if by_priority \
+        else t.findings
     return _drop_empty({
         "Target": t.name, "Class": t.cls, "Type": t.type,
         "Packages": [package_json(p) for p in t.packages],
-        "Vulnerabilities": [vulnerability_json(f) for f in t.findings],
+        "Vulnerabilities": [vulnerability_json(f, ranking.get(finding_ref(f))) for f in findings],
         "Secrets": [secret_json(s) for s in t.secrets if s.kind == "secret"],
         "Misconfigurations": [misconfig_json(s) for s in t.secrets if s.kind != "secret"],
         "ExperimentalModifiedFindings": [suppressed_json(s) for s in t.suppressed],
@@ -109,10 +124,11 @@ def report_dict(result: ScanResult) -> dict:
         "RepoDigests": [f"{result.name}@{result.digest}"] if result.digest else [],
         "Platform": result.platform, "OS": os_info, "ToolVersion": result.tool_version,
     })
+    ranking = result.ranking()
     doc = {
         "SchemaVersion": 2, "CreatedAt": result.created_iso, "ArtifactName": result.reference,
         "ArtifactType": "container_image", "Metadata": metadata,
-        "Results": [_target_json(t) for t in build_targets(result)],
+        "Results": [_target_json(t, ranking, result.sort == "priority") for t in build_targets(result)],
     }
     if result.coverage is not None:
         doc["Coverage"] = [_drop_empty({

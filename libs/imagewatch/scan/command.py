@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 from imagewatch.report import (IgnoreFile, IgnoreFileError, VexDoc, VexError, apply_suppressions, filter_result,
                      load_ignore_file, load_vex, parse_severities, render, should_fail)
 from imagewatch.report.ignorefile import DEFAULT_NAME
@@ -50,6 +52,7 @@ class ScanOptions:
     vex: list[VexDoc]
     cache_dir: Path | None
     platform: str
+    sort: str = "severity"
 
 
 def _usage(message: str) -> ScanError:
@@ -92,7 +95,8 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         target=args.target, fmt=args.format, output=output, scanners=parse_scanners(args.scanners),
         severities=severities, ignore_unfixed=args.ignore_unfixed, exit_code=args.exit_code,
         ignore=_ignore_file(args.ignorefile), vex=vex,
-        cache_dir=Path(args.cache_dir) if args.cache_dir else None, platform=args.platform)
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None, platform=args.platform,
+        sort=getattr(args, "sort", "severity"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -148,6 +152,7 @@ async def _scan(opts: ScanOptions) -> int:
     finally:
         await progress.stop()
     result, _suppressed, expired = apply_suppressions(result, opts.ignore, opts.vex, dt.date.today())
+    result = msgspec.structs.replace(result, sort=opts.sort)
     # With an empty store the one "no advisories" warning says it for every ecosystem.
     coverage = result.coverage.warnings if result.coverage is not None and not warnings else []
     for line in warnings + coverage + expired:
