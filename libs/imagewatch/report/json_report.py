@@ -8,7 +8,8 @@ Shape::
                 Packages: [...], Vulnerabilities: [...], Secrets: [...],
                 Misconfigurations: [...], ExperimentalModifiedFindings: [...]}]}
 
-``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
+``EndOfLife`` (ours) lists the OS release and runtimes past their end of
+life (kind ``eol``, with the date). ``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
 advisory records, sources and last sync it was matched against; ``Warnings``
 says what was not covered. Empty lists are left out of a Result. ``Packages`` are always listed (Trivy
 needs ``--list-all-pkgs``). Suppressed findings go to the Result's
@@ -130,6 +131,11 @@ def report_dict(result: ScanResult) -> dict:
         "ArtifactType": "container_image", "Metadata": metadata,
         "Results": [_target_json(t, ranking, result.sort == "priority") for t in build_targets(result)],
     }
+    if result.eol:
+        doc["EndOfLife"] = [_drop_empty({
+            "Kind": e.kind, "Class": e.component, "Product": e.product, "Cycle": e.cycle, "Name": e.name,
+            "Version": e.version, "EOL": e.eol, "ExtendedSupportUntil": e.extended_until,
+            "Evidence": e.evidence, "Latest": e.latest}) for e in result.eol]
     if result.coverage is not None:
         doc["Coverage"] = [_drop_empty({
             "Class": "os-pkgs" if e.kind == "os" else "lang-pkgs", "Ecosystem": e.ecosystem,

@@ -15,7 +15,7 @@ import msgspec
 from imagewatch import __version__
 from imagewatch.matcher.coverage import Coverage
 from imagewatch.matcher.priority import ImageFacts, Ranked, rank
-from imagewatch.models import Finding, OSInfo, Package, SecretFinding
+from imagewatch.models import EolFinding, Finding, OSInfo, Package, SecretFinding
 from imagewatch.store.signals import Signals
 
 
@@ -54,6 +54,7 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     the findings' CVEs and ``facts`` the image's own facts (root, ports, in
     use): both feed the fix-first order (``ranking``); ``sort`` is how the
     table and JSON order vulnerabilities (``severity`` or ``priority``).
+    ``eol`` lists the OS release and runtimes past their end of life.
     """
 
     reference: str
@@ -67,6 +68,7 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     coverage: Coverage | None = None
     signals: dict[str, Signals] = {}
     facts: ImageFacts | None = None
+    eol: list[EolFinding] = []
     sort: Literal["severity", "priority"] = "severity"
     created: datetime = msgspec.field(default_factory=_now)
     tool_version: str = __version__

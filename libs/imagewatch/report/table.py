@@ -176,6 +176,11 @@ def render_table(result: ScanResult, *, color: bool = False) -> str:
     ranking = result.ranking() if by_priority or result.has_signals else None
     for t in build_targets(result):
         lines += _section(t, color, _uncovered(result, t), ranking, by_priority)
+    if result.eol:
+        lines += ["", "End of life", "===========", f"Total: {len(result.eol)}", ""]
+        lines += _grid(["Component", "Version", "End of life", "Found in", "Latest"],
+                       [[e.name, e.version, e.eol or "ended", _clip(e.evidence, 50), e.latest] for e in result.eol],
+                       [None] * len(result.eol))
     if result.coverage is not None:
         lines += ["", *(f"Warning: {w}" for w in result.coverage.warnings)] if result.coverage.warnings else []
     return "\n".join(lines) + "\n"

@@ -53,6 +53,7 @@ class ScanOptions:
     cache_dir: Path | None
     platform: str
     sort: str = "severity"
+    exit_on_eol: int = 0
 
 
 def _usage(message: str) -> ScanError:
@@ -96,7 +97,7 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         severities=severities, ignore_unfixed=args.ignore_unfixed, exit_code=args.exit_code,
         ignore=_ignore_file(args.ignorefile), vex=vex,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None, platform=args.platform,
-        sort=getattr(args, "sort", "severity"))
+        sort=getattr(args, "sort", "severity"), exit_on_eol=getattr(args, "exit_on_eol", 0))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -159,8 +160,13 @@ async def _scan(opts: ScanOptions) -> int:
         print(f"imagewatch scan: warning: {line}", file=sys.stderr)
     _write(opts, render(filter_result(result, opts.severities, opts.ignore_unfixed), opts.fmt,
                         color=_color(opts)))
+    for e in result.eol:
+        print(f"imagewatch scan: warning: end of life: {e.name} ({e.eol or 'ended'}; found in {e.evidence})"
+              + (f"; latest is {e.latest}" if e.latest else ""), file=sys.stderr)
     if opts.exit_code and should_fail(result, opts.severities, opts.ignore_unfixed):
         return opts.exit_code
+    if opts.exit_on_eol and result.eol:
+        return opts.exit_on_eol
     return EXIT_OK
 
 

@@ -24,6 +24,7 @@ from imagewatch.layers import LayerLimits
 from imagewatch.inventory.compose import Inventory
 from imagewatch.matcher.coverage import coverage_of
 from imagewatch.matcher.matching import match_packages
+from imagewatch.matcher.eol import image_eol
 from imagewatch.matcher.priority import image_facts
 from imagewatch.models import LayerRef
 from imagewatch.report import ScanResult
@@ -152,12 +153,13 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     inv, found = inv_task.result(), sec_task.result()
     composed = inv.inventory if inv is not None else Inventory()
     stats.inventory_read = list(inv.analysed) if inv is not None else []
-    findings, coverage, signals = [], None, {}
+    findings, coverage, signals, eol = [], None, {}, []
     if "vuln" in options.scanners:
         progress.set_stage("matching")
         findings = await match_packages(pool, composed.packages, composed.os)
         coverage = await coverage_of(pool, composed.packages, composed.os)
         signals = await signals_for(pool, (i for f in findings for i in (f.ids or [f.advisory_id])))
+        eol = await image_eol(pool, composed.packages, composed.os)
     facts = image_facts(_config_json(image.config_data),
                         in_use=bool(image.digest and await in_use(pool, [image.digest])))
     kinds = {k for k, s in (("secret", "secret"), ("misconfiguration", "misconfig")) if s in options.scanners}
@@ -165,5 +167,5 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     stats.secrets_read = list(found.read) if found else []
     result = ScanResult(reference=image.reference, digest=image.digest, platform=image.platform,
                         os=composed.os, packages=composed.packages, findings=findings, secrets=secret_findings,
-                        coverage=coverage, signals=signals, facts=facts)
+                        coverage=coverage, signals=signals, facts=facts, eol=eol)
     return result, stats
