@@ -151,3 +151,25 @@ class LayerRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     diff_id: str
     size: int
     media_type: str
+
+
+class EolFinding(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An OS release or runtime in an image past its end of life (endoflife.date).
+
+    ``kind`` is always ``eol``; ``component`` ``os`` or ``runtime``; ``product``
+    the endoflife.date product (``debian``, ``python``, ``go`` ...) and
+    ``cycle`` its release cycle; ``eol`` the date support ended (empty when
+    upstream gives only "ended"); ``evidence`` the package or file that shows
+    the runtime; ``latest`` the newest cycle of the product, to move to.
+    """
+
+    kind: Literal["eol"] = "eol"
+    component: Literal["os", "runtime"]
+    product: str
+    cycle: str
+    name: str
+    version: str = ""
+    eol: str = ""
+    extended_until: str = ""
+    evidence: str = ""
+    latest: str = ""

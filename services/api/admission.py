@@ -56,6 +56,7 @@ from imagewatch.oci.platforms import AmbiguousPlatform
 from imagewatch.runtime.logs import get_logger
 from imagewatch.store import images as store
 from imagewatch.store import findings as findings_store
+from imagewatch.store import workloads
 
 from imagewatch_services.api.auth import check_bearer
 from imagewatch_services.api.keys import CTX
@@ -149,6 +150,7 @@ async def resolve(request: web.Request, review: Review, images: list[ContainerIm
                 st.digest = await store.resolve_digest(conn, st.digest, st.platform) or st.digest
         summary = await store.scan_summary(conn, [st.digest for st in statuses if st.digest])
         malware = {d: await findings_store.malware_count(conn, d) for d in summary}
+        await workloads.record_admission_seen(conn, list(summary), review.namespace)  # in use: a priority signal
     for st in statuses:
         known = summary.get(st.digest) if st.digest else None
         if known is None:

@@ -13,7 +13,7 @@ from imagewatch_services.api import events, images, notifications
 from imagewatch_services.api import packages as image_packages
 from imagewatch_services.api import malware
 from imagewatch_services.api import secrets as image_secrets
-from imagewatch_services.api import vulnerabilities
+from imagewatch_services.api import priorities, vulnerabilities
 from imagewatch_services.api import admission, dlq, harbor, openapi
 from imagewatch_services.api.keys import CTX, MAX_BODY, TOKEN
 
@@ -43,6 +43,7 @@ def build_app(ctx: ServiceContext) -> web.Application:
         web.get("/v1/images/{digest}", images.get_image),
         web.get("/v1/images/{digest}/vulnerabilities", vulnerabilities.image_vulnerabilities),
         web.get("/v1/findings", vulnerabilities.findings_by_vulnerability),
+        web.get("/v1/priorities", priorities.fleet_priorities),
         web.get("/v1/images/{digest}/packages", image_packages.list_packages),
         web.get("/v1/images/{digest}/sbom", image_packages.get_sbom),
         web.get("/v1/images/{digest}/secrets", image_secrets.image_secrets),

@@ -108,8 +108,11 @@ ROUTES: tuple[RouteDoc, ...] = (
              params=(DIGEST, replace(SEVERITY, description="only these severities"),
                      Param("fixable", "only findings with (true) or without (false) a fix",
                            schema={"type": "boolean"}),
+                     Param("sort", "severity (default: most severe first) or priority (fix-first order,"
+                           " docs/prioritisation.md)", schema={"type": "string", "enum": ["severity", "priority"]}),
                      Param("limit", "page size, 1..1000 (default 100)", schema={"type": "integer"}), CURSOR),
-             responses={"200": ("most severe first, with counts per severity", {
+             responses={"200": ("the findings with counts per severity; each item carries kev, kev_ransomware,"
+                                " epss, epss_percentile and priority {rank, tier, tier_name, reasons}", {
                  "type": "object", "properties": {
                      "image": {"type": "string"}, "counts": {"type": "object"}, "total": {"type": "integer"},
                      "items": {"type": "array", "items": OBJECT},
@@ -122,6 +125,19 @@ ROUTES: tuple[RouteDoc, ...] = (
                  "type": "object", "properties": {
                      "id": {"type": "string"}, "items": {"type": "array", "items": OBJECT},
                      "next_cursor": {"type": ["string", "null"]}}}),
+                        "400": ERR_400}),
+    RouteDoc("GET", "/v1/priorities", "The fleet's fix-first list: top vulnerabilities across current images",
+             "findings",
+             params=(Param("limit", "how many vulnerabilities, 1..1000 (default 50)", schema={"type": "integer"}),),
+             responses={"200": ("one item per CVE (or advisory id), best-placed first, with image counts", {
+                 "type": "object", "properties": {"items": {"type": "array", "items": {
+                     "type": "object", "properties": {
+                         "id": {"type": "string"}, "rank": {"type": "integer"},
+                         "image_count": {"type": "integer"},
+                         "images": {"type": "array", "items": {"type": "string"}},
+                         "tags": {"type": "array", "items": {"type": "string"}},
+                         "packages": {"type": "array", "items": {"type": "string"}},
+                         "finding": OBJECT}}}}}),
                         "400": ERR_400}),
     RouteDoc("GET", "/v1/images/{digest}/packages", "An image's packages", "images",
              params=(DIGEST, Param("ecosystem", "OSV ecosystem"), Param("name", "package name"), LIMIT, CURSOR),

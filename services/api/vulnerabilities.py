@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 from aiohttp import web
 
 from imagewatch.matcher.matching import severity_counts
+from imagewatch.matcher.priority import Ranked, rank_image
 from imagewatch.models import SEVERITY_ORDER, Finding
 from imagewatch.store import findings as store
 from imagewatch.store import images as image_store
@@ -45,29 +47,42 @@ def _fixable(request: web.Request) -> bool | None:
     raise _bad("fixable: expected true or false")
 
 
-def finding_json(f: Finding) -> dict:
+def finding_json(f: Finding, ranked: Ranked | None = None) -> dict:
     """A finding as the API shows it: CVE first-class, installed and fixed versions, fixability.
 
     ``reachability`` (Go binaries): ``reachable``, ``package-linked``, ``not-linked`` or null.
+    With ``ranked`` it also carries ``kev``, ``kev_ransomware``, ``epss``,
+    ``epss_percentile`` and ``priority`` (rank, tier, tier_name, reasons).
     """
-    return {
+    extra = {}
+    if ranked is not None:
+        s = ranked.signals
+        extra = {"kev": s.kev, "kev_ransomware": s.kev_ransomware, "kev_date_added": s.kev_date_added or None,
+                 "epss": s.epss, "epss_percentile": s.epss_percentile,
+                 "priority": msgspec.to_builtins(ranked.priority)}
+    return extra | {
         "id": f.advisory_id, "cve": f.cve, "ids": f.ids or [f.advisory_id],
         "package": f.package, "ecosystem": f.ecosystem, "purl": f.purl or None,
         "installed_version": f.version, "fixed_versions": f.fixed_versions, "fixable": f.fixable,
         "severity": f.severity, "score": f.score, "summary": f.summary,
         "layer": f.layer or None, "path": f.path or None, "kind": f.kind,
         "reachability": f.reachability or None,
-    }
+    } | extra
 
 
 async def image_vulnerabilities(request: web.Request) -> web.Response:
-    """``GET /v1/images/{digest}/vulnerabilities[?severity=high,critical&fixable=true&limit=&cursor=]``.
+    """``GET /v1/images/{digest}/vulnerabilities[?severity=high,critical&fixable=true&sort=&limit=&cursor=]``.
 
-    Most severe first; ``next_cursor`` pages on. ``counts`` is per severity over all findings.
-    Known-malicious packages are not vulnerabilities: they are under ``/malware``.
+    Most severe first, or fix-first with ``sort=priority`` (docs/prioritisation.md);
+    every item carries its KEV/EPSS data and priority. ``next_cursor`` pages on.
+    ``counts`` is per severity over all findings. Known-malicious packages are
+    not vulnerabilities: they are under ``/malware``.
     """
     digest = request.match_info["digest"]
     severity, fixable = _severities(request), _fixable(request)
+    sort = request.query.get("sort", "severity")
+    if sort not in ("severity", "priority"):
+        raise _bad("sort: expected severity or priority")
     limit = _int(request, "limit", 100, 1, 1000)
     offset = _int(request, "cursor", 0, 0, 10**9) if request.query.get("cursor") else 0
     async with request.app[CTX].pool.acquire() as conn:
@@ -75,11 +90,16 @@ async def image_vulnerabilities(request: web.Request) -> web.Response:
             return web.json_response({"error": "image not found"}, status=404)
         everything = await store.image_findings(conn, digest, kind="vulnerability")
         matched = await store.image_findings(conn, digest, severity=severity, fixable=fixable, kind="vulnerability")
+        ranked = await rank_image(conn, digest, everything)
+    by_key = {store.finding_key(r.finding): r for r in ranked}
+    if sort == "priority":
+        matched.sort(key=lambda f: by_key[store.finding_key(f)].priority.rank)
     page = matched[offset:offset + limit]
     more = offset + limit < len(matched)
     return web.json_response({
-        "image": digest, "counts": severity_counts(everything), "total": len(matched),
-        "items": [finding_json(f) for f in page], "next_cursor": str(offset + limit) if more else None,
+        "image": digest, "counts": severity_counts(everything), "total": len(matched), "sort": sort,
+        "items": [finding_json(f, by_key.get(store.finding_key(f))) for f in page],
+        "next_cursor": str(offset + limit) if more else None,
     })
 
 

@@ -85,3 +85,29 @@ def test_alert_and_request_round_trip_as_json():
     cfg = ChannelConfig(name="ops", kind="teams", url=Secret("https://example.invalid/x"))
     [req] = channel_for(cfg).render(alert)
     assert msgspec.json.decode(msgspec.json.encode(req), type=OutboundRequest) == req
+
+
+def test_findings_in_fix_first_order_and_known_exploited_marked_on_real_kev():
+    import json as _json
+    from pathlib import Path
+
+    import pytest
+
+    from imagewatch.notify.channels import wording
+    from imagewatch.signals.kev import parse_kev
+    from imagewatch.store.signals import Signals
+
+    kev_file = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "kev" / \
+        "known_exploited_vulnerabilities.json"
+    if not kev_file.is_file():
+        pytest.skip(f"shared data missing at {kev_file}")
+    kev = parse_kev(_json.loads(kev_file.read_bytes()))
+    signals = {e.cve: Signals(kev=True, kev_ransomware=e.ransomware) for e in kev.entries}
+    alert = sample_alert(signals=signals)
+    # Log4Shell (KEV, ransomware) first, then the other KEV-listed ones by severity, then the rest.
+    assert [f.cve or f.id for f in alert.findings] == [
+        "CVE-2021-44228", "CVE-2023-4911", "CVE-2023-44487", "CVE-2024-6387", "CVE-2023-32681", "CVE-2011-3374"]
+    assert [f.kev for f in alert.findings] == [True, True, True, False, False, False]
+    line = wording.finding_line(alert.findings[0], wording.MARKDOWN)
+    assert "**known exploited** (ransomware)" in line
+    assert "known exploited" not in wording.finding_line(alert.findings[3], wording.MARKDOWN)

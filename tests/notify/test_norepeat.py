@@ -54,3 +54,21 @@ def test_only_what_was_sent_is_recorded():
     sent = alert.with_items(alert.findings[:1], [], [])
     state = merge_state({}, [sent])
     assert len(fresh(alert, state).findings) == len(alert.findings) - 1
+
+
+def test_kev_listing_alerts_an_already_alerted_finding_once():
+    alert = sample_alert()
+    state = merge_state({}, [alert])
+    apt = next(f for f in alert.findings if f.package == "apt")
+    listed = alert.with_items([msgspec.structs.replace(apt, kev=True), *[f for f in alert.findings if f != apt]],
+                              alert.secrets, alert.misconfigurations)
+    out = fresh(listed, state)
+    assert [(f.package, f.kev) for f in out.findings] == [("apt", True)]
+    state = merge_state(state, [out])
+    assert state[apt.key] == f"{apt.severity}+kev"
+    assert fresh(listed, state).is_empty
+    # a later severity rise still alerts, and keeps the mark
+    risen = listed.with_items([msgspec.structs.replace(apt, kev=True, severity="critical")], [], [])
+    out = fresh(risen, state)
+    assert [f.package for f in out.findings] == ["apt"]
+    assert merge_state(state, [out])[apt.key] == "critical+kev"

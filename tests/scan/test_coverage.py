@@ -40,3 +40,33 @@ def test_covered_release_names_its_sources_and_age(scan_env, tmp_path, capsys):
     assert entry["Covered"] and entry["Ecosystem"] == "Alpine:v3.19" and entry["Records"] > 50
     assert entry["Sources"] == ["alpine-secdb"] and entry["LastSync"]
     assert "not covered" not in err
+
+
+def test_end_of_life_release_and_runtime_with_exit_on_eol(scan_env, tmp_path, capsys):
+    from harness.images import ImageSpec, build_image
+
+    from .realimages import SHARED
+
+    summary = SHARED / "eol" / "eol-summary.json"
+    if not summary.is_file():
+        pytest.skip(f"shared data missing: {summary}")
+    assert main(["db", "import", str(summary)]) == 0
+    capsys.readouterr()
+    layout = tmp_path / "buster"
+    build_image(layout, "app", ImageSpec(layers=[{
+        "etc/os-release": b'PRETTY_NAME="Debian GNU/Linux 10 (buster)"\nID=debian\nVERSION_ID="10"\n',
+        "usr/local/lib/python3.7/site-packages/six-1.16.0.dist-info/METADATA":
+            b"Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n",
+    }], cmd=["python3"]))
+    args = ["scan", f"oci:{layout}:app", "--scanners", "vuln", "--cache-dir", str(tmp_path / "c")]
+    assert main([*args, "--exit-on-eol", "4", "--format", "json"]) == 4
+    out, err = capsys.readouterr()
+    eol = {e["Product"]: e for e in json.loads(out)["EndOfLife"]}
+    assert eol["debian"] | {} == {"Kind": "eol", "Class": "os", "Product": "debian", "Cycle": "10",
+                                  "Name": "Debian 10", "Version": "10", "EOL": "2024-06-30",
+                                  "Evidence": "/etc/os-release", "Latest": eol["debian"]["Latest"]}
+    assert eol["python"]["Cycle"] == "3.7" and eol["python"]["EOL"] == "2023-06-27"
+    assert "end of life: Debian 10 (2024-06-30" in err
+    assert main(args) == 0  # without --exit-on-eol the exit code is unchanged
+    out, _ = capsys.readouterr()
+    assert "End of life" in out and "Python 3.7" in out

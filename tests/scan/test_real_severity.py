@@ -118,3 +118,33 @@ def test_debian_and_django_images_have_rated_severities_and_the_predicted_findin
     assert sql and sql[0]["Severity"] == "CRITICAL"
     code, out, err = scan(django, "--severity", "HIGH,CRITICAL", "--exit-code", "1")
     assert code == 1, err
+
+
+def test_sort_priority_puts_kev_and_high_epss_first_with_columns(scan, tmp_path):
+    layout, _ = debian_layout(tmp_path / "debian")
+    code, out, err = scan(layout, "--format", "json", "--sort", "priority")
+    assert code == 0, err
+    vulns = _vulns(out)  # one Result (the OS packages): its order is the fix-first order
+    ranks = [v["Priority"]["Rank"] for v in vulns]
+    assert ranks == list(range(1, len(vulns) + 1))
+    tiers = [v["Priority"]["Tier"] for v in vulns]
+    assert tiers == sorted(tiers)
+    for v in vulns:
+        assert v["Priority"]["Tier"] != 1 or v["KEV"]["Listed"]
+        if v["KEV"]["Listed"]:
+            assert v["Priority"]["Tier"] == 1 and "listed in CISA KEV" in v["Priority"]["Reasons"][0]
+    scored = [v for v in vulns if "EPSS" in v]
+    assert scored and all(0 <= v["EPSS"]["Probability"] <= 1 for v in scored)
+    # EPSS >= 0.10 outranks every non-listed finding whatever its severity
+    likely = [v["Priority"]["Rank"] for v in scored if v["EPSS"]["Probability"] >= 0.10 and not v["KEV"]["Listed"]]
+    rest = [v["Priority"]["Rank"] for v in vulns if v["Priority"]["Tier"] >= 3]
+    assert likely and rest and max(likely) < min(rest)
+    print(f"debian 12 fix-first: {len(vulns)} findings, tiers "
+          f"{ {t: tiers.count(t) for t in sorted(set(tiers))} }", file=sys.__stderr__)
+
+    code, out, err = scan(layout, "--sort", "priority")
+    header = next(line for line in out.splitlines() if "Vulnerability" in line)
+    assert [c.strip() for c in header.strip("│").split("│")][:6] == [
+        "Priority", "Package", "Vulnerability", "Severity", "KEV", "EPSS"]
+    first = next(line for line in out.splitlines() if line.startswith("│ 1 · "))
+    assert vulns[0]["VulnerabilityID"] in first

@@ -25,10 +25,11 @@ from imagewatch.ecosystems.alpine.secdb import convert, is_secdb
 from imagewatch.ecosystems.debian import tracker
 from imagewatch.advisories.sources.osv import iter_zip
 from imagewatch.signals.epss import EpssFile, is_epss, parse_epss
+from imagewatch.signals.eol import EolCatalog, is_eol_product, is_eol_summary, parse_product, parse_summary
 from imagewatch.signals.kev import KevCatalog, is_kev, parse_kev
 
-Record = Advisory | CveRecordFile | KevCatalog | EpssFile
-"""One item of an import: an advisory, the CVE ratings of one file, a KEV catalog, or EPSS scores."""
+Record = Advisory | CveRecordFile | KevCatalog | EpssFile | EolCatalog
+"""One item of an import: an advisory, the CVE ratings of one file, a KEV catalog, EPSS scores, or EOL dates."""
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -69,6 +70,9 @@ def _from_json(data: bytes, origin: str, secdb: list[dict[str, Any]]) -> Iterato
         if is_kev(doc):
             yield parse_kev(doc)
             return
+        if is_eol_summary(doc):
+            yield parse_summary(doc)
+            return
         if tracker.is_tracker(doc):
             yield from tracker.convert(doc)
             return
@@ -106,6 +110,8 @@ def load_records(paths: Iterable[str | Path]) -> Iterator[Record]:
                 doc = yaml.load(f.read_bytes(), Loader=_Loader)
                 if isinstance(doc, dict) and "id" in doc:
                     yield from_dict(doc, str(f))
+                elif is_eol_product(doc):
+                    yield parse_product(doc, f.stem)
             elif suffix in (".csv", ".gz") and is_epss(f):
                 yield parse_epss(f)
     if secdb:

@@ -67,6 +67,10 @@ def _scan_parser(sub) -> None:
     scan.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
     scan.add_argument("--allow-partial", action="store_true",
                       help="exit 0/N even when parts of the image could not be read (default: exit 4)")
+    scan.add_argument("--exit-on-eol", type=int, default=0, metavar="N",
+                      help="exit N when the OS release or a runtime in the image is past its end of life")
+    scan.add_argument("--sort", default="severity", choices=["severity", "priority"],
+                      help="order of vulnerabilities: by package and severity, or fix-first (docs/prioritisation.md)")
 
 
 def build_parser() -> argparse.ArgumentParser:

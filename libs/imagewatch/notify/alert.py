@@ -1,7 +1,8 @@
 """The Alert: everything one chat message says about one image event.
 
 One alert per image event (a push, or new advisories affecting a known image),
-never one per finding. Items are sorted most severe first; secrets carry a
+never one per finding. Findings are in fix-first order (``matcher.priority``:
+known exploited first), other items most severe first; secrets carry a
 preview of at most 4 characters and never the raw value. ``counts`` and
 ``new_count`` always describe the items the alert holds, so an alert filtered
 by a route or by the no-repeat rule stays self-consistent (``with_items``).
@@ -10,12 +11,14 @@ by a route or by the no-repeat rule stays self-consistent (``with_items``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 import msgspec
 
+from imagewatch.matcher.priority import ImageFacts, Priority, finding_signals, priority_of
 from imagewatch.models import SEVERITY_ORDER, Finding, SecretFinding, Severity
+from imagewatch.store.signals import Signals
 
 PREVIEW_CHARS = 4
 MAX_PROBLEMS_SHOWN = 5
@@ -56,6 +59,11 @@ class AlertFinding(msgspec.Struct, kw_only=True, frozen=True):
     fixable: bool = False
     new: bool = False
     summary: str = ""
+    kev: bool = False
+    kev_ransomware: bool = False
+    epss: float | None = None
+    tier: int = 0
+    tier_name: str = ""
 
     @property
     def key(self) -> str:
@@ -180,16 +188,26 @@ def build_alert(
     new_ids: Iterable[str] = (),
     event_id: str = "",
     problems: Iterable[str] = (),
+    signals: Mapping[str, Signals] | None = None,
+    facts: ImageFacts | None = None,
 ) -> Alert:
     """Build the alert for one image event from stored findings and secrets.
 
     ``new_ids`` are advisory ids (or aliases) new since the previous image of the
     same tag (``FindingsReady.new``). ``event_id`` optionally distinguishes
-    events that would otherwise share an idempotency key.
+    events that would otherwise share an idempotency key. ``signals`` (KEV,
+    EPSS per CVE) and ``facts`` place each finding in the fix-first order
+    (``matcher.priority``) and mark the known exploited ones.
     """
     new = set(new_ids)
     findings = list(findings)
-    vulns = [_alert_finding(f, new) for f in findings if f.kind != "malware"]
+    facts = facts or ImageFacts()
+    vulns = []
+    for f in findings:
+        if f.kind == "malware":
+            continue
+        s = finding_signals(f, signals or {})
+        vulns.append(_alert_finding(f, new, s, priority_of(f, s, facts)))
     shown_secrets = [_alert_malicious_package(f) for f in findings if f.kind == "malware"]
     misconfigs = []
     for s in secrets:
@@ -217,7 +235,7 @@ def idempotency_key(image: ImageRef, reason: str, advisories: Iterable[str], eve
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
-def _alert_finding(f: Finding, new: set[str]) -> AlertFinding:
+def _alert_finding(f: Finding, new: set[str], s: Signals, p: Priority) -> AlertFinding:
     cve = f.cve or ""
     return AlertFinding(
         id=f.advisory_id,
@@ -231,6 +249,7 @@ def _alert_finding(f: Finding, new: set[str]) -> AlertFinding:
         fixable=f.fixable,
         new=f.advisory_id in new or any(i in new for i in f.ids),
         summary=f.summary[:SUMMARY_CHARS],
+        kev=s.kev, kev_ransomware=s.kev_ransomware, epss=s.epss, tier=p.tier, tier_name=p.tier_name,
     )
 
 
@@ -257,7 +276,9 @@ def _alert_misconfiguration(s: SecretFinding) -> AlertMisconfiguration:
 
 
 def _finding_order(f: AlertFinding) -> tuple:
-    return (-SEVERITY_ORDER[f.severity], not f.fixable, -(f.score or 0.0), f.id, f.package)
+    # The fix-first order of matcher.priority (the image facts are the same for every item).
+    return (f.tier or 9, not f.kev_ransomware, -SEVERITY_ORDER[f.severity], not f.fixable, -(f.epss or 0.0),
+            -(f.score or 0.0), f.id, f.package)
 
 
 def _item_order(i: AlertSecret | AlertMisconfiguration) -> tuple:

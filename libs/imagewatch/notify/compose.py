@@ -16,7 +16,7 @@ import msgspec
 
 from imagewatch.notify.alert import Alert, idempotency_key
 from imagewatch.notify.channels.base import Channel
-from imagewatch.notify.norepeat import fresh, merge_state
+from imagewatch.notify.norepeat import fresh, merge_state, state_value
 from imagewatch.notify.outbound import OutboxEntry
 from imagewatch.notify.routing import route
 from imagewatch.notify.rules import RouteConfig
@@ -45,7 +45,7 @@ def event_id(alert: Alert) -> str:
     get a new idempotency key; a redelivery of the same decision gets the same.
     """
     items = [*alert.findings, *alert.secrets, *alert.misconfigurations]
-    text = "\n".join(sorted(f"{i.key}={i.severity}" for i in items))
+    text = "\n".join(sorted(f"{i.key}={state_value(i)}" for i in items))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -24,6 +24,7 @@ from imagewatch.runtime.bus import Delivery
 from imagewatch.runtime.errors import Permanent
 from imagewatch.runtime.logs import get_logger
 from imagewatch.messages import FindingsReady, SecretsReady
+from imagewatch.matcher.priority import rank_image
 from imagewatch.notify.alert import ImageRef, build_alert
 from imagewatch.notify.compose import decide
 from imagewatch.store import findings as findings_store
@@ -98,12 +99,15 @@ class EventHandler:
         async with conn.transaction():
             await outbox.lock_tag(conn, registry, repository, tag)
             findings = await findings_store.image_findings(conn, digest)
+            ranked = await rank_image(conn, digest, findings)
             alert = build_alert(
                 image=ref, api_base=cfg.api_base, reason=reason, advisories=advisories,
                 findings=[f for f in findings if cfg.show_unreachable or f.linked],
                 secrets=await secrets_store.image_secrets(conn, digest), new_ids=new,
                 problems=[f"{name}: {line}" for name, stage in (await images_store.stages_of(conn, digest)).items()
                           for line in stage.get("problems", [])],
+                signals={i: r.signals for r in ranked for i in (r.finding.ids or [r.finding.advisory_id])},
+                facts=ranked[0].facts if ranked else None,
             )
             state = await outbox.load_state(conn, registry, repository, tag)
             decision = decide(alert, state, cfg.notify.routes, cfg.renderers)

@@ -13,7 +13,8 @@ Shape::
 or tampered files (``Source: file``, rule, file, layer, removed in), never file
 contents.
 
-``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
+``EndOfLife`` (ours) lists the OS release and runtimes past their end of
+life (kind ``eol``, with the date). ``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
 advisory records, sources and last sync it was matched against; ``Warnings``
 says what was not covered. Empty lists are left out of a Result. ``Packages`` are always listed (Trivy
 needs ``--list-all-pkgs``). Suppressed findings go to the Result's
@@ -26,7 +27,8 @@ from __future__ import annotations
 import json
 
 from imagewatch.models import Finding, Package, SecretFinding
-from imagewatch.report.result import ScanResult, Suppressed
+from imagewatch.matcher.priority import Ranked
+from imagewatch.report.result import ScanResult, Suppressed, finding_ref
 from imagewatch.report.targets import Target, build_targets
 
 
@@ -48,9 +50,21 @@ def package_json(p: Package) -> dict:
     })
 
 
-def vulnerability_json(f: Finding) -> dict:
-    """One finding as a Trivy ``Vulnerabilities`` entry; ``VulnerabilityID`` is the CVE when known."""
-    return _drop_empty({
+def vulnerability_json(f: Finding, ranked: Ranked | None = None) -> dict:
+    """One finding as a Trivy ``Vulnerabilities`` entry; ``VulnerabilityID`` is the CVE when known.
+
+    With ``ranked``: ``KEV`` (``Listed``, ``Ransomware``, ``DateAdded``),
+    ``EPSS`` (``Probability``, ``Percentile``) and ``Priority`` (``Rank``,
+    ``Tier``, ``TierName``, ``Reasons``), ours, not Trivy's.
+    """
+    extra: dict = {}
+    if ranked is not None:
+        s, p = ranked.signals, ranked.priority
+        extra = {"KEV": _drop_empty({"Listed": s.kev, "Ransomware": s.kev_ransomware,
+                                     "DateAdded": s.kev_date_added}) | {"Listed": s.kev},
+                 "EPSS": None if s.epss is None else {"Probability": s.epss, "Percentile": s.epss_percentile},
+                 "Priority": {"Rank": p.rank, "Tier": p.tier, "TierName": p.tier_name, "Reasons": p.reasons}}
+    return _drop_empty(extra | {
         "VulnerabilityID": f.cve or f.advisory_id, "AdvisoryID": f.advisory_id,
         "Aliases": [i for i in f.ids if i != (f.cve or f.advisory_id)],
         "PkgID": f"{f.package}@{f.version}", "PkgName": f.package, "PkgPath": f.path,
@@ -58,7 +72,7 @@ def vulnerability_json(f: Finding) -> dict:
         "FixedVersion": ", ".join(f.fixed_versions), "Status": "fixed" if f.fixable else "affected",
         "Layer": _layer(f.layer), "Title": f.summary, "Severity": f.severity.upper(),
         "SeveritySource": f.severity_source, "Score": f.score, "Reachability": f.reachability,
-    })
+    } | {k: v for k, v in extra.items() if v is not None})
 
 
 def secret_json(s: SecretFinding) -> dict:
@@ -116,11 +130,14 @@ def suppressed_json(s: Suppressed) -> dict:
     })
 
 
-def _target_json(t: Target) -> dict:
+def _target_json(t: Target, ranking: dict, by_priority: bool) -> dict:
+    findings = sorted(t.findings, key=lambda f: ranking[finding_ref(f)].priority.rank) if by_priority \
+        else t.findings
     return _drop_empty({
         "Target": t.name, "Class": t.cls, "Type": t.type,
         "Packages": [package_json(p) for p in t.packages],
-        "Vulnerabilities": [vulnerability_json(f) for f in t.findings if f.kind != "malware"],
+        "Vulnerabilities": [vulnerability_json(f, ranking.get(finding_ref(f))) for f in findings
+                            if f.kind != "malware"],
         "Secrets": [secret_json(s) for s in t.secrets if s.kind == "secret"],
         "Misconfigurations": [misconfig_json(s) for s in t.secrets if s.kind == "misconfiguration"],
         "Malware": [malware_package_json(f) for f in t.findings if f.kind == "malware"]
@@ -138,11 +155,17 @@ def report_dict(result: ScanResult) -> dict:
         "Platform": result.platform, "OS": os_info, "ToolVersion": result.tool_version,
         "Partial": bool(result.problems), "Problems": result.problems,
     })
+    ranking = result.ranking()
     doc = {
         "SchemaVersion": 2, "CreatedAt": result.created_iso, "ArtifactName": result.reference,
         "ArtifactType": "container_image", "Metadata": metadata,
-        "Results": [_target_json(t) for t in build_targets(result)],
+        "Results": [_target_json(t, ranking, result.sort == "priority") for t in build_targets(result)],
     }
+    if result.eol:
+        doc["EndOfLife"] = [_drop_empty({
+            "Kind": e.kind, "Class": e.component, "Product": e.product, "Cycle": e.cycle, "Name": e.name,
+            "Version": e.version, "EOL": e.eol, "ExtendedSupportUntil": e.extended_until,
+            "Evidence": e.evidence, "Latest": e.latest}) for e in result.eol]
     if result.coverage is not None:
         doc["Coverage"] = [_drop_empty({
             "Class": "os-pkgs" if e.kind == "os" else "lang-pkgs", "Ecosystem": e.ecosystem,

@@ -14,7 +14,9 @@ import msgspec
 
 from imagewatch import __version__
 from imagewatch.matcher.coverage import Coverage
-from imagewatch.models import Finding, OSInfo, Package, SecretFinding
+from imagewatch.matcher.priority import ImageFacts, Ranked, rank
+from imagewatch.models import EolFinding, Finding, OSInfo, Package, SecretFinding
+from imagewatch.store.signals import Signals
 
 
 def _now() -> datetime:
@@ -48,7 +50,11 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     secrets and misconfigurations (``SecretFinding.kind``). ``suppressed`` is
     filled by ``apply_suppressions``. ``coverage`` says which OS release and
     ecosystems were checked against which data (None when not computed).
-    ``created`` is timezone-aware UTC.
+    ``created`` is timezone-aware UTC. ``signals`` holds the KEV/EPSS data of
+    the findings' CVEs and ``facts`` the image's own facts (root, ports, in
+    use): both feed the fix-first order (``ranking``); ``sort`` is how the
+    table and JSON order vulnerabilities (``severity`` or ``priority``).
+    ``eol`` lists the OS release and runtimes past their end of life.
     ``problems`` lists what the scan could not read: non-empty means partial.
     """
 
@@ -62,6 +68,10 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     suppressed: list[Suppressed] = []
     coverage: Coverage | None = None
     problems: list[str] = []
+    signals: dict[str, Signals] = {}
+    facts: ImageFacts | None = None
+    eol: list[EolFinding] = []
+    sort: Literal["severity", "priority"] = "severity"
     created: datetime = msgspec.field(default_factory=_now)
     tool_version: str = __version__
 
@@ -86,3 +96,17 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
         slash = ref.rfind("/")
         colon = ref.rfind(":")
         return ref[:colon] if colon > slash else ref
+
+    def ranking(self) -> dict[tuple[str, str, str, str, str], Ranked]:
+        """Each finding (by ``finding_ref``) with its signals and priority, ranks over these findings."""
+        return {finding_ref(r.finding): r for r in rank(self.findings, self.signals, self.facts or ImageFacts())}
+
+    @property
+    def has_signals(self) -> bool:
+        """Whether any finding's CVE has KEV or EPSS data (the table then shows those columns)."""
+        return any(i in self.signals for f in self.findings for i in f.ids)
+
+
+def finding_ref(f: Finding) -> tuple[str, str, str, str, str]:
+    """A finding's identity within one result."""
+    return (f.advisory_id, f.ecosystem, f.package, f.version, f.path)

@@ -16,7 +16,8 @@ from imagewatch.ecosystems.catalog import base_ecosystem
 from imagewatch.matcher.coverage import CoverageEntry
 from imagewatch.models import Finding, SecretFinding
 from imagewatch.report import severity as sev
-from imagewatch.report.result import ScanResult
+from imagewatch.matcher.priority import Ranked
+from imagewatch.report.result import ScanResult, finding_ref
 from imagewatch.report.targets import Target, build_targets
 
 TITLE_WIDTH = 60
@@ -84,14 +85,40 @@ def _title(f: Finding) -> str:
     return _clip(f"[not linked] {f.summary}" if not f.linked else f.summary)
 
 
-def _vuln_rows(t: Target) -> tuple[list[str], list[list[str]], list[str]]:
+def _epss_text(r: Ranked | None) -> str:
+    if r is None or r.signals.epss is None:
+        return ""
+    return f"{r.signals.epss:.2f} ({(r.signals.epss_percentile or 0) * 100:.0f}%)"
+
+
+def _kev_text(r: Ranked | None) -> str:
+    if r is None or not r.signals.kev:
+        return ""
+    return "yes (ransomware)" if r.signals.kev_ransomware else "yes"
+
+
+def _vuln_rows(t: Target, ranking: dict | None = None, by_priority: bool = False,
+               ) -> tuple[list[str], list[list[str]], list[str]]:
+    """Rows by package then severity; by fix-first rank with ``by_priority``; KEV/EPSS columns with ``ranking``."""
     header = ["Package" if t.cls == "os-pkgs" else "Library", "Vulnerability", "Severity",
               "Installed", "Fixed", "Title"]
     ordered = sorted(t.findings, key=lambda f: (f.package, -sev.rank(f.severity), f.advisory_id, f.path))
+    if by_priority and ranking:
+        ordered.sort(key=lambda f: ranking[finding_ref(f)].priority.rank)
     seen = Counter((f.package, f.version, f.advisory_id) for f in ordered)
     rows = [[_library(f, seen[(f.package, f.version, f.advisory_id)] > 1), _vuln_id(f),
              f.severity.upper(), f.version,
              ", ".join(f.fixed_versions), _title(f)] for f in ordered]
+    if ranking is not None:
+        header[3:3] = ["KEV", "EPSS"]
+        for row, f in zip(rows, ordered):
+            r = ranking.get(finding_ref(f))
+            row[3:3] = [_kev_text(r), _epss_text(r)]
+    if by_priority and ranking:
+        header.insert(0, "Priority")
+        for row, f in zip(rows, ordered):
+            p = ranking[finding_ref(f)].priority
+            row.insert(0, f"{p.rank} · {p.tier_name}")
     return header, rows, [f.severity for f in ordered]
 
 
@@ -136,14 +163,15 @@ def _uncovered(result: ScanResult, t: Target) -> CoverageEntry | None:
     return None
 
 
-def _section(t: Target, color: bool, uncovered: CoverageEntry | None = None) -> list[str]:
+def _section(t: Target, color: bool, uncovered: CoverageEntry | None = None, ranking: dict | None = None,
+             by_priority: bool = False) -> list[str]:
     heading = {"secret": f"{t.name} (secrets)", "config": f"{t.name} (misconfigurations)"}.get(t.cls, t.name)
     if t.cls == "lang-pkgs" and t.type:
         heading = f"{t.name} ({t.type})"
     if t.cls == "malware":
         header, rows, severities = _malware_rows(t)
     elif t.cls in ("os-pkgs", "lang-pkgs"):
-        header, rows, severities = _vuln_rows(t)
+        header, rows, severities = _vuln_rows(t, ranking, by_priority)
     else:
         header, rows, severities = _secret_rows(t)
     out = ["", heading, "=" * _width(heading), _total(severities)]
@@ -164,8 +192,15 @@ def render_table(result: ScanResult, *, color: bool = False) -> str:
     if result.os is not None:
         lines.append(f"OS: {result.os.pretty_name or (result.os.id + ' ' + result.os.version_id)}")
     lines.append(f"Packages: {len(result.packages)}")
+    by_priority = result.sort == "priority"
+    ranking = result.ranking() if by_priority or result.has_signals else None
     for t in build_targets(result):
-        lines += _section(t, color, _uncovered(result, t))
+        lines += _section(t, color, _uncovered(result, t), ranking, by_priority)
+    if result.eol:
+        lines += ["", "End of life", "===========", f"Total: {len(result.eol)}", ""]
+        lines += _grid(["Component", "Version", "End of life", "Found in", "Latest"],
+                       [[e.name, e.version, e.eol or "ended", _clip(e.evidence, 50), e.latest] for e in result.eol],
+                       [None] * len(result.eol))
     if result.coverage is not None:
         lines += ["", *(f"Warning: {w}" for w in result.coverage.warnings)] if result.coverage.warnings else []
     return "\n".join(lines) + "\n"

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 from imagewatch.report import (IgnoreFile, IgnoreFileError, VexDoc, VexError, apply_suppressions, filter_result,
                      load_ignore_file, load_vex, parse_severities, render, should_fail)
 from imagewatch.report.ignorefile import DEFAULT_NAME
@@ -54,6 +56,8 @@ class ScanOptions:
     platform: str
     allow_partial: bool = False
     show_unreachable: bool = False
+    sort: str = "severity"
+    exit_on_eol: int = 0
 
 
 def _usage(message: str) -> ScanError:
@@ -98,7 +102,8 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         ignore=_ignore_file(args.ignorefile), vex=vex,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None, platform=args.platform,
         allow_partial=getattr(args, "allow_partial", False),
-        show_unreachable=getattr(args, "show_unreachable", False))
+        show_unreachable=getattr(args, "show_unreachable", False),
+        sort=getattr(args, "sort", "severity"), exit_on_eol=getattr(args, "exit_on_eol", 0))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -154,6 +159,7 @@ async def _scan(opts: ScanOptions) -> int:
     finally:
         await progress.stop()
     result, _suppressed, expired = apply_suppressions(result, opts.ignore, opts.vex, dt.date.today())
+    result = msgspec.structs.replace(result, sort=opts.sort)
     # With an empty store the one "no advisories" warning says it for every ecosystem.
     coverage = result.coverage.warnings if result.coverage is not None and not warnings else []
     partial = [f"scan partial: {line}" for line in result.problems]
@@ -161,9 +167,14 @@ async def _scan(opts: ScanOptions) -> int:
         print(f"imagewatch scan: warning: {line}", file=sys.stderr)
     _write(opts, render(filter_result(result, opts.severities, opts.ignore_unfixed), opts.fmt,
                         color=_color(opts)))
+    for e in result.eol:
+        print(f"imagewatch scan: warning: end of life: {e.name} ({e.eol or 'ended'}; found in {e.evidence})"
+              + (f"; latest is {e.latest}" if e.latest else ""), file=sys.stderr)
     show_unreachable = opts.show_unreachable or config.reachability.show_unreachable
     if opts.exit_code and should_fail(result, opts.severities, opts.ignore_unfixed, show_unreachable):
         return opts.exit_code
+    if opts.exit_on_eol and result.eol:
+        return opts.exit_on_eol
     if result.problems and not opts.allow_partial:
         return EXIT_PARTIAL
     return EXIT_OK

@@ -24,6 +24,8 @@ from imagewatch.layers import LayerLimits
 from imagewatch.inventory.compose import Inventory
 from imagewatch.matcher.coverage import coverage_of
 from imagewatch.matcher.matching import match_packages
+from imagewatch.matcher.eol import image_eol
+from imagewatch.matcher.priority import image_facts
 from imagewatch.models import LayerRef
 from imagewatch.report import ScanResult
 from imagewatch.scan.errors import EXIT_FAILED, ScanError
@@ -32,6 +34,8 @@ from imagewatch.scan.target import TargetImage
 from imagewatch.config import MalwareConfig
 from imagewatch.secrets import DirectorySecretCache, SecretLayerSource, ThreadScanners, scan_image
 from imagewatch.store.installation import fingerprint_key
+from imagewatch.store.signals import signals_for
+from imagewatch.store.workloads import in_use
 
 SCANNERS = ("vuln", "secret", "misconfig", "malware")
 
@@ -162,19 +166,24 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     inv, found = inv_task.result(), sec_task.result()
     composed = inv.inventory if inv is not None else Inventory()
     stats.inventory_read = list(inv.analysed) if inv is not None else []
-    findings, coverage = [], None
+    findings, coverage, signals, eol = [], None, {}, []
     if options.scanners & {"vuln", "malware"}:
         progress.set_stage("matching")
         findings = await match_packages(pool, composed.packages, composed.os)
         if "vuln" in options.scanners:
             coverage = await coverage_of(pool, composed.packages, composed.os)
+            signals = await signals_for(pool, (i for f in findings for i in (f.ids or [f.advisory_id])))
+            eol = await image_eol(pool, composed.packages, composed.os)
     wanted = {k for k, s in (("vulnerability", "vuln"), ("malware", "malware")) if s in options.scanners}
     findings = [f for f in findings if f.kind in wanted]
+    facts = image_facts(_config_json(image.config_data),
+                        in_use=bool(image.digest and await in_use(pool, [image.digest])))
     kinds = {k for k, s in (("secret", "secret"), ("misconfiguration", "misconfig"), ("malware", "malware"))
              if s in options.scanners}
     secret_findings = [f for f in (found.findings if found else []) if f.kind in kinds]
     stats.secrets_read = list(found.read) if found else []
     result = ScanResult(reference=image.reference, digest=image.digest, platform=image.platform,
                         os=composed.os, packages=composed.packages, findings=findings, secrets=secret_findings,
-                        coverage=coverage, problems=inv.problems if inv is not None else [])
+                        coverage=coverage, problems=inv.problems if inv is not None else [],
+                        signals=signals, facts=facts, eol=eol)
     return result, stats

@@ -227,3 +227,11 @@ async def images_with_ids(conn: asyncpg.Connection, vuln_ids: list[str]) -> dict
     for r in rows:
         out.setdefault(r["image_digest"], []).append((r["ecosystem"], r["package"], r["version"]))
     return out
+
+
+async def findings_of_images(conn: asyncpg.Connection, digests: list[str]) -> list[tuple[str, Finding]]:
+    """(image digest, finding) of every finding of these images."""
+    rows = await conn.fetch("SELECT image_digest, finding FROM findings WHERE image_digest = ANY($1::text[])",
+                            digests)
+    dec = msgspec.convert
+    return [(r["image_digest"], dec(r["finding"], Finding)) for r in rows]

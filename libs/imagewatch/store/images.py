@@ -341,3 +341,19 @@ async def scan_summary(conn: asyncpg.Connection, digests: list[str]) -> dict[str
     return {r["digest"]: {"matcher": r["state"] or "pending", "reason": r["reason"],
                           "counts": dict(r["counts"]), "fixable": dict(r["fixable"]),
                           "problems": list(r["problems"])} for r in rows}
+
+
+async def image_configs(conn: asyncpg.Connection, digests: list[str]) -> dict[str, dict[str, Any] | None]:
+    """The stored OCI config of each image (None where the fetcher stored none)."""
+    rows = await conn.fetch("SELECT digest, config FROM images WHERE digest = ANY($1::text[])", digests)
+    return {r["digest"]: r["config"] for r in rows}
+
+
+async def current_tag_names(conn: asyncpg.Connection) -> dict[str, list[str]]:
+    """Every image some tag points at now, with its ``registry/repository:tag`` names."""
+    rows = await conn.fetch(
+        "SELECT digest, registry || '/' || repository || ':' || tag AS name FROM image_tags ORDER BY 1, 2")
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r["digest"], []).append(r["name"])
+    return out

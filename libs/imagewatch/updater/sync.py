@@ -32,7 +32,9 @@ from imagewatch.store.advisories import record_sync, source_status, upsert_advis
 from imagewatch.store.db import advisory_unlock, try_advisory_lock
 from imagewatch.store.signals import replace_epss, replace_kev, upsert_ratings
 from imagewatch.signals.epss import EpssFile
+from imagewatch.signals.eol import EolCatalog
 from imagewatch.signals.kev import KevCatalog
+from imagewatch.store.eol import replace_eol
 from imagewatch.versions import base_ecosystem
 
 LOCK_NAMESPACE = 0x69777570  # "iwup"
@@ -192,6 +194,7 @@ async def store_signals(pool: Any, records: Iterable[Record], bus: Any = None,
     ratings: dict[str, list[CveRecordFile]] = {}
     kev: KevCatalog | None = None
     epss: list[EpssFile] = []
+    eol: list[EolCatalog] = []
     for r in records:
         if isinstance(r, CveRecordFile):
             ratings.setdefault(r.kind, []).append(r)
@@ -199,6 +202,8 @@ async def store_signals(pool: Any, records: Iterable[Record], bus: Any = None,
             kev = r if kev is None or r.version >= kev.version else kev
         elif isinstance(r, EpssFile):
             epss.append(r)
+        elif isinstance(r, EolCatalog):
+            eol.append(r)
     results = []
     for kind, files in sorted(ratings.items()):
         rated = await upsert_ratings(pool, kind, files)
@@ -218,6 +223,11 @@ async def store_signals(pool: Any, records: Iterable[Record], bus: Any = None,
         count = await replace_epss(pool, scores, day)
         await record_sync(pool, "epss", fingerprint or day, count)
         results.append(SyncResult(source="epss", state="changed", update_id=new_update_id("epss"),
+                                  records=count))
+    if eol:
+        count = await replace_eol(pool, EolCatalog(products={p: r for c in eol for p, r in c.products.items()}))
+        await record_sync(pool, "endoflife", fingerprint, count)
+        results.append(SyncResult(source="endoflife", state="changed", update_id=new_update_id("endoflife"),
                                   records=count))
     for result in results:
         result.published = await announce(bus, result)

@@ -104,9 +104,11 @@ def versions_text(f: AlertFinding) -> str:
 def finding_line(f: AlertFinding, m: Markup) -> str:
     """One line for one vulnerability, most telling part first."""
     new = " · new" if f.new else ""
+    kev = (" · " + m.bold("known exploited") + (" (ransomware)" if f.kev_ransomware else "")) if f.kev else ""
+    epss = f" · EPSS {f.epss:.2f}" if f.epss is not None and f.epss >= 0.01 else ""
     return truncate(
         f"{SEVERITY_EMOJI[f.severity]} {m.bold(m.escape(finding_id(f)))} {m.code(m.escape(f.package))} "
-        f"{m.escape(versions_text(f))} · {f.severity}{new}",
+        f"{m.escape(versions_text(f))} · {f.severity}{kev}{epss}{new}",
         MAX_LINE,
     )
 
