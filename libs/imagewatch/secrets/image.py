@@ -45,20 +45,22 @@ class ImageSecrets:
     uncompressed_bytes: int = 0
 
 
-def _scan_in_thread(blob: Path, media_type: str, scanners: ThreadScanners, limits: LayerLimits) -> LayerSecrets:
-    return scan_layer(blob, media_type, scanners.get(), limits, scanners.get_malware())
+def _scan_in_thread(blob: Path, media_type: str, scanners: ThreadScanners, limits: LayerLimits,
+                    recorded: tamper.Recorded) -> LayerSecrets:
+    return scan_layer(blob, media_type, scanners.get(), limits, scanners.get_malware(recorded))
 
 
 async def _read_layer(source: SecretLayerSource, scanners: ThreadScanners, limits: LayerLimits,
-                      tmp_dir: Path | None) -> LayerSecrets:
+                      tmp_dir: Path | None, recorded: tamper.Recorded) -> LayerSecrets:
     ref = source.ref
     try:
         if source.path is not None:
-            return await asyncio.to_thread(_scan_in_thread, source.path, ref.media_type, scanners, limits)
+            return await asyncio.to_thread(_scan_in_thread, source.path, ref.media_type, scanners, limits,
+                                           recorded)
         if source.fetch is None:
             raise ValueError(f"secretscan: layer {ref.diff_id} has neither a path nor a fetch")
         async with fetched_blob(source.fetch, tmp_dir, "iw-secrets-") as blob:
-            return await asyncio.to_thread(_scan_in_thread, blob, ref.media_type, scanners, limits)
+            return await asyncio.to_thread(_scan_in_thread, blob, ref.media_type, scanners, limits, recorded)
     except LayerError as exc:
         raise LayerFailed(ref.diff_id, exc) from exc
 
@@ -66,14 +68,23 @@ async def _read_layer(source: SecretLayerSource, scanners: ThreadScanners, limit
 async def layer_results(layers: Sequence[SecretLayerSource], scanners: ThreadScanners,
                         cache: SecretLayerCache, limits: LayerLimits, tmp_dir: Path | None,
                         ) -> tuple[list[LayerSecrets], list[str]]:
-    """Each layer's result, bottom to top, from the cache or read once; and the diff_ids read."""
+    """Each layer's result, bottom to top, from the cache or read once; and the diff_ids read.
+
+    A layer's tampering digests depend on what the package databases below
+    it record (``tamper.recorded``): a cached result read above other layers
+    (another ``tamper_basis``) is read again.
+    """
     out: list[LayerSecrets] = []
     read: list[str] = []
     for source in layers:
         diff_id = source.ref.diff_id
+        recorded = (tamper.recorded([r.package_digests for r in out]) if scanners.malware.checks
+                    else tamper.Recorded())
         result = await cache.load(diff_id, scanners.version)
+        if result is not None and result.tamper_basis != recorded.basis:
+            result = None
         if result is None:
-            result = await _read_layer(source, scanners, limits, tmp_dir)
+            result = await _read_layer(source, scanners, limits, tmp_dir, recorded)
             await cache.store(diff_id, scanners.version, result)
             read.append(diff_id)
         out.append(result)
