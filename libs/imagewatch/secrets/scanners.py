@@ -18,15 +18,17 @@ from imagewatch.secrets.misconfig import all_checks
 # 2: path-aware allow rules (third-party paths) and documentation-example URLs.
 # Malware findings and digests came with the ``malware=...`` part of the version
 # (always present from ThreadScanners), which alone keeps older cached results out.
-# 3: tampering digests only of files a package database records, "md5:<hex>"/"sha1:<hex>", tamper_basis.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 2
+# Bump when what the malware part of a cached LayerSecrets holds changes (it is part of the version).
+# 2: tampering digests only of files a package database records, as "md5:<hex>"/"sha1:<hex>"; tamper_basis.
+MALWARE_LAYOUT = 2
 
 
 def malware_version(config: MalwareConfig, ruleset: RuleSet | None) -> str:
-    """The malware part of the stage version: rules (count and digest), size limit, checks."""
+    """The malware part of the stage version: rules (count and digest), size limit, checks, cached layout."""
     yara = f"{ruleset.count}:{ruleset.digest}" if ruleset is not None else "off"
     checks = f"{len(MALWARE_CHECKS)}" if config.checks else "off"
-    return f"malware=yara:{yara},max:{config.max_file_bytes},checks:{checks}"
+    return f"malware=yara:{yara},max:{config.max_file_bytes},checks:{checks},layout:{MALWARE_LAYOUT}"
 
 
 def stage_version(key: bytes, max_file_bytes: int, malware: str = "") -> str:
