@@ -77,21 +77,23 @@ class _Content:
     def __init__(self, reader: TarReader, copy: Path | None, cap: int) -> None:
         self._reader, self._copy, self._cap = reader, copy, cap
         self._src: BinaryIO | None = None
-        self._buf = bytearray()
+        self._data = b""
         self._eof = False
 
     def __call__(self, n: int | None = None) -> bytes:
+        # One copy at most: a head read first (the sniff) is joined once to the rest; a whole read is handed out as is.
         want = self._cap if n is None else min(n, self._cap)
-        if len(self._buf) < want and not self._eof:
+        have = len(self._data)
+        if have < want and not self._eof:
             with _read_errors():
                 if self._copy is None:
-                    chunk = self._reader.read(want - len(self._buf))
+                    chunk = self._reader.read(want - have)
                 else:
                     self._src = self._src or self._copy.open("rb")
-                    chunk = self._src.read(want - len(self._buf))
-            self._eof = len(chunk) < want - len(self._buf)
-            self._buf += chunk
-        return bytes(self._buf[:want])
+                    chunk = self._src.read(want - have)
+            self._eof = len(chunk) < want - have
+            self._data = self._data + chunk if have else chunk
+        return self._data if len(self._data) <= want else self._data[:want]
 
     def close(self) -> None:
         if self._src is not None:

@@ -46,21 +46,22 @@ class ImageSecrets:
 
 
 def _scan_in_thread(blob: Path, media_type: str, scanners: ThreadScanners, limits: LayerLimits,
-                    diff_id: str) -> LayerSecrets:
-    return scan_layer(blob, media_type, scanners.get(), limits, scanners.get_malware(), diff_id)
+                    diff_id: str, recorded: tamper.Recorded) -> LayerSecrets:
+    return scan_layer(blob, media_type, scanners.get(), limits, scanners.get_malware(recorded), diff_id)
 
 
 async def _read_layer(source: SecretLayerSource, scanners: ThreadScanners, limits: LayerLimits,
-                      tmp_dir: Path | None) -> LayerSecrets:
+                      tmp_dir: Path | None, recorded: tamper.Recorded) -> LayerSecrets:
     ref = source.ref
     try:
         if source.path is not None:
             return await asyncio.to_thread(_scan_in_thread, source.path, ref.media_type, scanners, limits,
-                                           ref.diff_id)
+                                           ref.diff_id, recorded)
         if source.fetch is None:
             raise ValueError(f"secretscan: layer {ref.diff_id} has neither a path nor a fetch")
         async with fetched_blob(source.fetch, tmp_dir, "iw-secrets-") as blob:
-            return await asyncio.to_thread(_scan_in_thread, blob, ref.media_type, scanners, limits, ref.diff_id)
+            return await asyncio.to_thread(_scan_in_thread, blob, ref.media_type, scanners, limits, ref.diff_id,
+                                           recorded)
     except LayerError as exc:
         raise LayerFailed(ref.diff_id, exc) from exc
 
@@ -72,16 +73,23 @@ async def layer_results(layers: Sequence[SecretLayerSource], scanners: ThreadSca
 
     A cached result counts only when this blob was checked against the claimed
     diff_id before; a read checks it, and nothing is cached before it matched.
+    A layer's tampering digests depend on what the package databases below
+    it record (``tamper.recorded``): a cached result read above other layers
+    (another ``tamper_basis``) is read again.
     """
     out: list[LayerSecrets] = []
     read: list[str] = []
     for source in layers:
         diff_id, digest = source.ref.diff_id, source.ref.digest or source.ref.diff_id
+        recorded = (tamper.recorded([r.package_digests for r in out]) if scanners.malware.checks
+                    else tamper.Recorded())
         result = None
         if await cache.verified(digest, diff_id):
             result = await cache.load(diff_id, scanners.version)
+        if result is not None and result.tamper_basis != recorded.basis:
+            result = None
         if result is None:
-            result = await _read_layer(source, scanners, limits, tmp_dir)
+            result = await _read_layer(source, scanners, limits, tmp_dir, recorded)
             await cache.store(diff_id, scanners.version, result)
             await cache.mark_verified(digest, diff_id)
             read.append(diff_id)

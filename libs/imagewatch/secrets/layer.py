@@ -1,8 +1,12 @@
 """Scan one layer blob in one pass: file contents for secrets and malware, entry metadata for misconfigurations.
 
 The malware scan (YARA, persistence and tampering checks) shares this pass:
-each file is decompressed and read once, its head sniffed for the secret
-scanner and, when malware wants it, its whole content handed to both.
+each file is decompressed and read once, its head sniffed once (binary or
+not, and the file class the YARA rule groups target) and, when the secret
+scanner or malware wants it, its whole content handed to both. The one
+exception: executables past the tampering check's pending budget that the
+layer's own package database (read last) records are hashed in a second read
+(``malware.tamper.Pending``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 import msgspec
 
 from imagewatch.layers import LayerEntry, LayerLimits, ReadContent, walk_layer
+from imagewatch.malware.filetype import classify
 from imagewatch.malware.scan import MalwareScan
 from imagewatch.models import SecretFinding
 from imagewatch.secrets.detect import ScanStats, Scanner
@@ -35,7 +40,9 @@ class LayerSecrets(msgspec.Struct, kw_only=True, omit_defaults=True):
     which lower files this layer deletes or overwrites. ``stats`` counts
     scanned and skipped files by the ``ScanStats`` field names and the
     ``malware_*`` counters. ``file_digests``, ``package_digests`` and
-    ``diverted`` are what the tampering check needs (``malware.tamper``).
+    ``diverted`` are what the tampering check needs (``malware.tamper``);
+    ``tamper_basis`` is the ``Recorded.basis`` of the layers below it was read
+    with (the digests are of exactly the files recorded there or in the layer).
     """
 
     findings: list[SecretFinding] = []
@@ -48,6 +55,7 @@ class LayerSecrets(msgspec.Struct, kw_only=True, omit_defaults=True):
     file_digests: dict[str, str] = {}
     package_digests: dict[str, dict[str, str]] = {}
     diverted: list[str] = []
+    tamper_basis: str = ""
 
 
 def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimits,
@@ -80,14 +88,18 @@ def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimit
             findings.extend(malware.entry(entry.path, is_file, entry.size))
         if not is_file:
             return
-        whole = malware is not None and malware.needs_content(entry.path, entry.size)
-        data = read() if whole else None
-        if malware is not None and data is not None:
-            findings.extend(malware.content(entry.path, data))
+        head = read(SNIFF_BYTES)
+        binary = is_binary(head)
+        data = None
+        if malware is not None:
+            kind = classify(head, binary)
+            if malware.needs_content(entry.path, entry.size, kind):
+                data = read() if entry.size > len(head) else head
+                findings.extend(malware.content(entry.path, data, kind))
         if entry.size > scanner.max_size:
             scanner.stats.skipped_too_large += 1
             return
-        if is_binary(data[:SNIFF_BYTES] if data is not None else read(SNIFF_BYTES)):
+        if binary:
             scanner.stats.skipped_binary += 1
             return
         findings.extend(scanner.scan(entry.path, data if data is not None else read()))
@@ -97,6 +109,8 @@ def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimit
     try:
         with open(blob, "rb") as f:
             walk = walk_layer(f, media_type, limits=read_limits, on_entry=on_entry, diff_id=diff_id)
+        if malware is not None and (again := malware.settle()):
+            _hash_again(blob, media_type, read_limits, malware, again)
     finally:
         if malware is not None:
             malware.close()
@@ -111,4 +125,17 @@ def scan_layer(blob: Path, media_type: str, scanner: Scanner, limits: LayerLimit
         entries=walk.entries, uncompressed_bytes=walk.uncompressed_bytes, stats=stats,
         file_digests=digests.files if digests else {}, package_digests=digests.databases if digests else {},
         diverted=digests.diverted if digests else [],
+        tamper_basis=malware.recorded.basis if malware is not None else "",
     )
+
+
+def _hash_again(blob: Path, media_type: str, limits: LayerLimits, malware: MalwareScan,
+                again: dict[str, frozenset[str]]) -> None:
+    """Second read of a layer: hash the executables its own database records that the pending budget dropped."""
+
+    def on_entry(entry: LayerEntry, read: ReadContent | None) -> None:
+        if entry.type == "file" and read is not None and entry.path in again:
+            malware.hash(entry.path, read(), again[entry.path])
+
+    with open(blob, "rb") as f:
+        walk_layer(f, media_type, limits=limits, on_entry=on_entry)

@@ -10,6 +10,7 @@ from imagewatch.config import MalwareConfig
 from imagewatch.malware import CHECKS as MALWARE_CHECKS
 from imagewatch.malware import RuleSet, compiled, rule_files
 from imagewatch.malware.scan import MalwareScan
+from imagewatch.malware.tamper import Recorded
 from imagewatch.secrets.detect import Scanner, rules
 from imagewatch.secrets.misconfig import all_checks
 
@@ -18,13 +19,16 @@ from imagewatch.secrets.misconfig import all_checks
 # Malware findings and digests came with the ``malware=...`` part of the version
 # (always present from ThreadScanners), which alone keeps older cached results out.
 LAYOUT_VERSION = 2
+# Bump when what the malware part of a cached LayerSecrets holds changes (it is part of the version).
+# 2: tampering digests only of files a package database records, as "md5:<hex>"/"sha1:<hex>"; tamper_basis.
+MALWARE_LAYOUT = 2
 
 
 def malware_version(config: MalwareConfig, ruleset: RuleSet | None) -> str:
-    """The malware part of the stage version: rules (count and digest), size limit, checks."""
+    """The malware part of the stage version: rules (count and digest), size limit, checks, cached layout."""
     yara = f"{ruleset.count}:{ruleset.digest}" if ruleset is not None else "off"
     checks = f"{len(MALWARE_CHECKS)}" if config.checks else "off"
-    return f"malware=yara:{yara},max:{config.max_file_bytes},checks:{checks}"
+    return f"malware=yara:{yara},max:{config.max_file_bytes},checks:{checks},layout:{MALWARE_LAYOUT}"
 
 
 def stage_version(key: bytes, max_file_bytes: int, malware: str = "") -> str:
@@ -64,15 +68,18 @@ class ThreadScanners:
         self.version = stage_version(key, max_file_bytes, malware_version(self.malware, self.ruleset))
         self._local = threading.local()
 
-    def get_malware(self) -> MalwareScan | None:
+    def get_malware(self, recorded: Recorded | None = None) -> MalwareScan | None:
         """A malware scan for one layer in the calling thread, or None when YARA and the checks are off.
 
         A fresh one per layer: yara-x scanners must be dropped by the thread
         that made them (the compiled rules are shared and never rebuilt).
+        ``recorded`` is what the package databases of the layers below record
+        (``tamper.recorded``); None for a layer with nothing below.
         """
         if self.ruleset is None and not self.malware.checks:
             return None
-        return MalwareScan(self.ruleset, self.malware.max_file_bytes, self.malware.checks)
+        return MalwareScan(self.ruleset, self.malware.max_file_bytes, self.malware.checks,
+                           recorded=recorded or Recorded())
 
     def get(self) -> Scanner:
         """This thread's scanner, built (rules compiled) on first use."""
