@@ -24,6 +24,7 @@
     ├── report.base.ReportError, report.ignorefile.IgnoreFileError, report.vex.VexError
     ├── webhooks.base.WebhookError               a registry notification we cannot read
     ├── admission.policy.AdmissionError          a review we cannot judge
+    ├── store.dbfile.DbFileError                 a portable database file we cannot use (damaged, tampered, other schema)
     ├── cli.embedded.EmbeddedError               an embedded server that would not start
     └── scan.errors.ScanError                    the one-shot command (exit codes 2 and 3)
 

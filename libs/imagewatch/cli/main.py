@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+")
     dbsub.add_parser("sync", help="download advisory feeds")
     dbsub.add_parser("status", help="records, last sync and fingerprint per source")
+    exp = dbsub.add_parser("export", help="write every advisory to one portable database file")
+    exp.add_argument("file", metavar="FILE")
+    push = dbsub.add_parser("push", help="publish the database as an OCI artifact (REGISTRY/REPO:TAG)")
+    push.add_argument("reference", metavar="REF")
+    push.add_argument("--file", default=None, metavar="FILE",
+                      help="push this exported file (default: export the store now)")
+    push.add_argument("--insecure", action="store_true", help="talk plain HTTP to the registry")
     _scan_parser(sub)
     return parser
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
@@ -42,16 +43,21 @@ class Transport:
         await self.sleep(after)
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], what: str
+        self, method: str, url: str, headers: Mapping[str, str], what: str, data: bytes | None = None
     ) -> aiohttp.ClientResponse:
         """The first response that is not a retryable failure; the caller releases it.
 
-        Raises RegistryUnavailable / RateLimited when the retries run out.
+        Raises RegistryUnavailable / RateLimited when the retries run out, and
+        RegistryUnavailable at once when TLS fails (a plain-HTTP registry asked
+        over HTTPS is named as such, with the fix).
         """
         for attempt in range(self.limits.retries + 1):
             last = attempt == self.limits.retries
             try:
-                response = await self.session.request(method, url, headers=headers, timeout=self._timeout)
+                response = await self.session.request(method, url, headers=headers, data=data,
+                                                      timeout=self._timeout)
+            except aiohttp.ClientSSLError as exc:
+                raise RegistryUnavailable(tls_failure(url, exc)) from None
             except CONNECTION_ERRORS as exc:
                 if last:
                     raise RegistryUnavailable(f"{what}: {url} unreachable: {exc!r}") from exc
@@ -66,6 +72,21 @@ class Transport:
                 raise error(f"{what}: {url} answered {response.status} after {attempt + 1} attempts")
             await self.wait(attempt, after)
         raise AssertionError("unreachable")
+
+
+_PLAIN_HTTP_SIGNS = ("wrong version number", "record layer failure", "http request", "unknown protocol",
+                     "packet length too long")
+
+
+def tls_failure(url: str, exc: BaseException) -> str:
+    """One actionable line for a TLS handshake that failed; plain HTTP answering HTTPS is named."""
+    host = urlsplit(url).netloc
+    text = str(exc).lower()
+    if any(sign in text for sign in _PLAIN_HTTP_SIGNS):
+        return (f"registry: {host} answered plain HTTP; add it to IMAGEWATCH_INSECURE_REGISTRIES "
+                "or use --insecure")
+    return (f"registry: TLS with {host} failed ({exc}); give its CA with IMAGEWATCH_REGISTRY_CA_DIR "
+            "(host:port/ca.crt) or SSL_CERT_FILE, or use --insecure")
 
 
 async def read_limited(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
