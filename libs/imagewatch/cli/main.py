@@ -27,43 +27,6 @@ def _service(name: str) -> int:
     return 0
 
 
-SCAN_EPILOG = """\
-targets:
-  registry/repo:tag, registry/repo@sha256:...   an image in a registry
-  oci:DIR[:tag]                                  an OCI image layout directory
-  docker-archive:FILE                            a `docker save` archive
-
-exit codes:
-  0   no finding passed the filters (or --exit-code not given)
-  N   a finding passed the filters and --exit-code N was given
-  2   usage or target error (bad option, missing file or image, bad ignore/VEX file)
-  3   scan failure (database unreachable, registry or layer error during the scan)
-"""
-
-
-def _scan_parser(sub) -> None:
-    scan = sub.add_parser("scan", help="one-shot scan of an image (for CI)", epilog=SCAN_EPILOG,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    scan.add_argument("target", help="registry reference, oci:DIR[:tag] or docker-archive:FILE")
-    scan.add_argument("--data-dir", dest="data_dir_sub", default=None, help="data directory (.imagewatch)")
-    scan.add_argument("--format", default="table", choices=["table", "json", "sarif", "cyclonedx", "spdx"])
-    scan.add_argument("--output", default=None, metavar="FILE", help="write the report here (default stdout)")
-    scan.add_argument("--severity", default="", metavar="LIST",
-                      help="only these severities, e.g. HIGH,CRITICAL (default all)")
-    scan.add_argument("--exit-code", type=int, default=0, metavar="N",
-                      help="exit N when a finding passes the filters (default 0)")
-    scan.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fix")
-    scan.add_argument("--scanners", default="vuln,secret,misconfig", metavar="LIST",
-                      help="any of vuln,secret,misconfig (default all)")
-    scan.add_argument("--cache-dir", default=None, metavar="DIR",
-                      help="per-layer results kept across runs (default DATA_DIR/cache)")
-    scan.add_argument("--ignorefile", default=None, metavar="FILE",
-                      help="ignore file (default .imagewatchignore.yaml when present)")
-    scan.add_argument("--vex", action="append", default=[], metavar="FILE",
-                      help="OpenVEX document; not_affected/fixed statements suppress (repeatable)")
-    scan.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="imagewatch", description="Container image scanner next to your registry")
@@ -87,13 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--file", default=None, metavar="FILE",
                       help="push this exported file (default: export the store now)")
     push.add_argument("--insecure", action="store_true", help="talk plain HTTP to the registry")
-    _scan_parser(sub)
+    from imagewatch.scan.options import add_scan_parser, apply_env_defaults
+
+    apply_env_defaults(add_scan_parser(sub))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``imagewatch`` command."""
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except ValueError as exc:  # a bad IMAGEWATCH_<FLAG> value
+        print(f"imagewatch: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     data = getattr(args, "data_dir_sub", None) or args.data_dir
     if data:
         os.environ["IMAGEWATCH_DATA_DIR"] = data

@@ -52,11 +52,19 @@ def credentials_lookup(config: FetcherConfig, use_docker_config: bool = True) ->
 
 
 def make_client(session: aiohttp.ClientSession, config: FetcherConfig,
-                use_docker_config: bool = True) -> RegistryClient:
-    """A registry client configured from the fetcher section."""
+                use_docker_config: bool = True, *, insecure: bool = False,
+                login: tuple[str, str] | None = None) -> RegistryClient:
+    """A registry client configured from the fetcher section.
+
+    ``insecure`` (``--insecure``) skips certificate checks and falls back to
+    plain HTTP for hosts whose HTTPS port speaks no TLS; ``login`` (``--username``
+    / ``--password``) is used for every host before any other credentials.
+    """
     limits = RegistryLimits(max_manifest_bytes=config.max_manifest_bytes, max_blob_bytes=config.max_blob_bytes)
+    lookup = credentials_lookup(config, use_docker_config)
+    credentials = (lambda host: login) if login else lookup
     return RegistryClient(session, insecure_registries=set(config.insecure_registries),
-                          credentials=credentials_lookup(config, use_docker_config), limits=limits)
+                          credentials=credentials, limits=limits, insecure=insecure)
 
 
 async def resolve(client: RegistryClient, reference: Reference, platforms: list[str]) -> list[ResolvedImage]:

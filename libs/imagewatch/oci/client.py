@@ -45,19 +45,40 @@ class RegistryClient:
         limits: RegistryLimits | None = None,
         *,
         sleep: Sleep = asyncio.sleep,
+        insecure: bool = False,
     ) -> None:
         self.limits = limits or RegistryLimits()
         self.insecure_registries = frozenset(insecure_registries)
-        self._transport = Transport(session, self.limits, sleep)
+        self.insecure = insecure
+        self._plain: set[str] = set()
+        self._probed: set[str] = set()
+        self._transport = Transport(session, self.limits, sleep, insecure=insecure)
         self._auth = Authenticator(self._transport, _hub_aware(credentials))
 
     def base_url(self, host: str) -> str:
-        """``http://host`` for insecure registries, ``https://host`` otherwise."""
-        return f"{'http' if host in self.insecure_registries else 'https'}://{host}"
+        """``http://host`` for insecure registries (and, under ``insecure``, hosts that speak no TLS),
+        ``https://host`` otherwise."""
+        plain = host in self.insecure_registries or host in self._plain
+        return f"{'http' if plain else 'https'}://{host}"
+
+    async def _probe(self, host: str) -> None:
+        """Under ``insecure``, use plain HTTP for a host whose HTTPS port does not speak TLS (once per host)."""
+        if not self.insecure or host in self._probed or host in self.insecure_registries:
+            return
+        self._probed.add(host)
+        try:
+            response = await self._transport.session.get(f"https://{host}/v2/", ssl=False,
+                                                         timeout=aiohttp.ClientTimeout(total=15))
+            response.release()
+        except aiohttp.ClientSSLError:
+            self._plain.add(host)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass  # unreachable: the request itself will say so
 
     async def ping(self, registry: str) -> str:
         """Check ``/v2/`` answers; return the auth it asks for: anonymous, basic or bearer."""
         host = DOCKER_HUB_API if registry == DOCKER_HUB else registry
+        await self._probe(host)
         what = f"ping {host}"
         response = await self._transport.send("GET", f"{self.base_url(host)}/v2/", {}, what)
         async with response:
@@ -72,6 +93,7 @@ class RegistryClient:
                     actions: str = "pull", url: str | None = None) -> aiohttp.ClientResponse:
         """``method`` ``/v2/<repo>/<path>`` (or ``url``) with auth; a non-2xx response raises."""
         host, scope = ref.api_host, f"repository:{ref.repository}:{actions}"
+        await self._probe(host)
         url = url or f"{self.base_url(host)}/v2/{ref.repository}/{path}"
         authorization = await self._auth.header(host, scope)
         for first in (True, False):

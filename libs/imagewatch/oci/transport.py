@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from imagewatch.oci.errors import (
     UnexpectedResponse,
 )
 from imagewatch.oci.limits import RegistryLimits
+from imagewatch.oci.tls import ssl_for
 from imagewatch.oci.retry import RETRY_STATUSES, backoff_delay, retry_after
 
 Sleep = Callable[[float], Awaitable[object]]
@@ -28,13 +30,20 @@ CONNECTION_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, 
 class Transport:
     """Sends requests through one aiohttp session and retries transient failures."""
 
-    def __init__(self, session: aiohttp.ClientSession, limits: RegistryLimits, sleep: Sleep) -> None:
+    def __init__(self, session: aiohttp.ClientSession, limits: RegistryLimits, sleep: Sleep,
+                 insecure: bool = False) -> None:
         self.session = session
+        self.insecure = insecure
         self.limits = limits
         self.sleep = sleep
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=limits.connect_timeout, sock_read=limits.read_timeout
         )
+
+    def _ssl(self, url: str) -> ssl.SSLContext | bool:
+        if not url.startswith("https:"):
+            return True
+        return ssl_for(urlsplit(url).netloc, self.insecure)
 
     async def wait(self, attempt: int, after: float | None = None) -> None:
         """Sleep before retry number ``attempt``: ``after`` seconds or the backoff."""
@@ -55,7 +64,7 @@ class Transport:
             last = attempt == self.limits.retries
             try:
                 response = await self.session.request(method, url, headers=headers, data=data,
-                                                      timeout=self._timeout)
+                                                      timeout=self._timeout, ssl=self._ssl(url))
             except aiohttp.ClientSSLError as exc:
                 raise RegistryUnavailable(tls_failure(url, exc)) from None
             except CONNECTION_ERRORS as exc:

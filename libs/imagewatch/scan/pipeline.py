@@ -29,7 +29,6 @@ from imagewatch.scan.errors import EXIT_FAILED, ScanError
 from imagewatch.scan.progress import Progress
 from imagewatch.scan.target import TargetImage
 from imagewatch.secrets import DirectorySecretCache, SecretLayerSource, ThreadScanners, scan_image
-from imagewatch.store.installation import fingerprint_key
 
 SCANNERS = ("vuln", "secret", "misconfig")
 
@@ -107,9 +106,14 @@ def _config_json(data: bytes) -> Mapping[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
-                   progress: Progress) -> tuple[ScanResult, PipelineStats]:
-    """Scan ``image`` against the advisory store in ``pool``; raises ``ScanError`` on failure."""
+async def scan_one(image: TargetImage, store: Any, options: PipelineOptions, progress: Progress,
+                   *, fingerprint_key: bytes) -> tuple[ScanResult, PipelineStats]:
+    """Scan ``image``; raises ``ScanError`` on failure.
+
+    ``store`` answers the vulnerability matching (an ``AdvisoryLookup`` or an
+    asyncpg pool; None when the vuln scanner is off); ``fingerprint_key`` keys
+    the secret fingerprints.
+    """
     stats = PipelineStats()
     do_secrets = bool(options.scanners & {"secret", "misconfig"})
     do_inventory = options.inventory or "vuln" in options.scanners
@@ -119,8 +123,7 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     sec_cache = DirectorySecretCache(options.cache_dir / "secrets") if do_secrets else None
     scanners = None
     if do_secrets:
-        # The installation's key: the CLI and the services fingerprint a secret alike.
-        scanners = ThreadScanners(await fingerprint_key(pool), max_file_bytes=options.max_secret_file_bytes)
+            scanners = ThreadScanners(fingerprint_key, max_file_bytes=options.max_secret_file_bytes)
     progress.set_stage("fetching", len(image.layers))
     needed = await _missing(image.layers, inv_cache, keys, sec_cache, scanners.version if scanners else "")
     await asyncio.gather(*(image.blob(layer) for layer in needed))
@@ -151,7 +154,7 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     findings = []
     if "vuln" in options.scanners:
         progress.set_stage("matching")
-        findings = await match_packages(pool, composed.packages, composed.os)
+        findings = await match_packages(store, composed.packages, composed.os)
     kinds = {k for k, s in (("secret", "secret"), ("misconfiguration", "misconfig")) if s in options.scanners}
     secret_findings = [f for f in (found.findings if found else []) if f.kind in kinds]
     stats.secrets_read = list(found.read) if found else []

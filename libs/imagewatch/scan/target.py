@@ -89,18 +89,30 @@ class _Downloads:
             task.cancel()
 
 
+ClientFactory = Callable[[], contextlib.AbstractAsyncContextManager]
+
+
+def _default_client(fetcher: FetcherConfig) -> ClientFactory:
+    @contextlib.asynccontextmanager
+    async def factory():
+        import aiohttp
+
+        from imagewatch.fetcher import fetch
+
+        async with aiohttp.ClientSession(trust_env=True) as session:
+            yield fetch.make_client(session, fetcher, use_docker_config=True)
+    return factory
+
+
 @contextlib.asynccontextmanager
 async def _registry(text: str, platform: str, fetcher: FetcherConfig, tmp_dir: Path,
-                    progress: Progress) -> AsyncIterator[TargetImage]:
-    import aiohttp
-
+                    progress: Progress, client_factory: ClientFactory | None) -> AsyncIterator[TargetImage]:
     from imagewatch.fetcher import fetch
     try:
         reference = Reference.parse(text)
     except InvalidReference as exc:
         raise ScanError(f"scan: {exc}", EXIT_USAGE) from None
-    async with aiohttp.ClientSession() as session:
-        client = fetch.make_client(session, fetcher, use_docker_config=True)
+    async with (client_factory or _default_client(fetcher))() as client:
         try:
             images = await fetch.resolve(client, reference, [platform])
         except _TARGET_ERRORS as exc:
@@ -150,10 +162,14 @@ async def _local(kind: str, rest: str, platform: str, tmp_dir: Path,
             image.close()
 
 
-def open_target(text: str, *, platform: str, fetcher: FetcherConfig, tmp_dir: Path,
-                progress: Progress) -> contextlib.AbstractAsyncContextManager[TargetImage]:
-    """The image ``text`` names, open until the block ends; raises ``ScanError`` (exit 2 or 3)."""
+def open_target(text: str, *, platform: str, fetcher: FetcherConfig, tmp_dir: Path, progress: Progress,
+                client_factory: ClientFactory | None = None) -> contextlib.AbstractAsyncContextManager[TargetImage]:
+    """The image ``text`` names, open until the block ends; raises ``ScanError`` (exit 2 or 3).
+
+    ``client_factory`` makes the registry client (``--insecure``, ``--username``);
+    by default one from the fetcher settings and ``~/.docker/config.json``.
+    """
     kind, rest = parse_target(text)
     if kind == "registry":
-        return _registry(rest, platform, fetcher, tmp_dir, progress)
+        return _registry(rest, platform, fetcher, tmp_dir, progress, client_factory)
     return _local(kind, rest, platform, tmp_dir, progress)
