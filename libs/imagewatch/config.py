@@ -10,7 +10,7 @@ the key named. Environment variables override the file:
 ``IMAGEWATCH_API_PORT``         api listen port (8080)
 ``IMAGEWATCH_API_HOST``         api listen host (0.0.0.0)
 ``IMAGEWATCH_INSECURE_REGISTRIES`` comma-separated host:port over plain HTTP
-``IMAGEWATCH_DATA_DIR``         data directory (``.imagewatch``)
+``IMAGEWATCH_DATA_DIR``         data directory (``$XDG_CACHE_HOME/imagewatch``)
 ``IMAGEWATCH_BLOB_STORE``       ``nats`` (Object Store) or a directory path
 ``IMAGEWATCH_LOG_FORMAT``       ``json`` | ``console`` (default: by terminal)
 ``IMAGEWATCH_METRICS_PORT``     per-service health/metrics port (0: off)
@@ -186,7 +186,7 @@ class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
-    data_dir: str = ".imagewatch"
+    data_dir: str = ""  # empty: default_data_dir()
     metrics_port: int = 0
     bus: BusConfig = msgspec.field(default_factory=BusConfig)
     database: DatabaseConfig = msgspec.field(default_factory=DatabaseConfig)
@@ -266,9 +266,15 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         raise ConfigError(f"config: {exc}") from None
 
 
+def default_data_dir() -> Path:
+    """``$XDG_CACHE_HOME/imagewatch``, else ``~/.cache/imagewatch`` (never the working directory)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache") / "imagewatch"
+
+
 def data_dir(config: Config) -> Path:
-    """The data directory, created when missing."""
-    path = Path(config.data_dir).expanduser().resolve()
+    """The data directory (``data_dir``, else ``default_data_dir()``), created when missing."""
+    path = (Path(config.data_dir).expanduser() if config.data_dir else default_data_dir()).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

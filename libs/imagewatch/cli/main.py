@@ -30,7 +30,7 @@ def _service(name: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="imagewatch", description="Container image scanner next to your registry")
-    parser.add_argument("--data-dir", default=None, help="data directory (default .imagewatch)")
+    parser.add_argument("--data-dir", default=None, help="data directory (default $XDG_CACHE_HOME/imagewatch)")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run everything on this machine")
     up.add_argument("--data-dir", dest="data_dir_sub", default=None)

@@ -61,7 +61,7 @@ def _open_file(path: Path) -> Any:
         raise ScanError(f"scan: {exc}", EXIT_FAILED) from None
 
 
-async def _pull(reference: str, cache_dir: Path, client_factory: Any, skip_update: bool) -> Path:
+async def _pull(reference: str, cache_dir: Path, client_factory: Any, skip_update: bool) -> tuple[Path, str]:
     from imagewatch.oci import InvalidReference, RegistryError
     from imagewatch.portable.artifact import pull_db
     from imagewatch.store.dbfile import DbFileError
@@ -71,15 +71,15 @@ async def _pull(reference: str, cache_dir: Path, client_factory: Any, skip_updat
         if cached is None:
             raise ScanError(f"scan: --skip-db-update: no database in {cache_dir / 'db'} yet; "
                             "run once without it", EXIT_USAGE)
-        return cached
+        return cached, "cached, not checked"
     try:
         async with client_factory() as client:
-            path, _downloaded = await pull_db(client, reference, cache_dir)
+            path, downloaded = await pull_db(client, reference, cache_dir)
     except InvalidReference as exc:
         raise ScanError(f"scan: --db-repository: {exc}", EXIT_USAGE) from None
     except (RegistryError, DbFileError) as exc:
         raise ScanError(f"scan: --db-repository {reference}: {exc}", EXIT_FAILED) from None
-    return path
+    return path, f"pulled from {reference}" if downloaded else f"up to date with {reference}"
 
 
 @contextlib.asynccontextmanager
@@ -92,15 +92,15 @@ async def open_advisories(*, scanners: frozenset[str], db: Path | None, db_repos
     if "vuln" not in scanners:
         yield OpenedDb(None, installation_key(config), "none (no vuln scanner)")
         return
-    path = db
+    path, how = db, "given"
     if path is None and db_repository:
-        path = await _pull(db_repository, cache_dir, client_factory, skip_db_update)
+        path, how = await _pull(db_repository, cache_dir, client_factory, skip_db_update)
     if path is None and not database_configured(config):
-        path = cached_db_file(cache_dir)
+        path, how = cached_db_file(cache_dir), "found in the cache"
     if path is not None:
         dbfile = await asyncio.to_thread(_open_file, path)
         try:
-            yield OpenedDb(dbfile, installation_key(config), f"file {path} ({dbfile.meta.version})",
+            yield OpenedDb(dbfile, installation_key(config), f"file {path}, {how} ({dbfile.meta.version})",
                            empty=not dbfile.has_advisories())
         finally:
             dbfile.close()
