@@ -124,6 +124,7 @@ class UpdaterConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     interval_hours: float = 6.0
     sources: list[str] = []
     run_at_start: bool = False
+    publish_to: str = ""  # REGISTRY/REPO:TAG: push the portable database there after each pass
 
 
 class NotifierConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -207,6 +207,7 @@ async def _push(args: argparse.Namespace, config: Config, pool: Any) -> int:
 
     from imagewatch.oci import InvalidReference, RegistryError
     from imagewatch.portable.export import export_db
+    from imagewatch.portable.publish import push_file
     from imagewatch.store.dbfile import DbFileError
 
     with tempfile.TemporaryDirectory(prefix="iw-db-push-") as tmp:
@@ -214,7 +215,7 @@ async def _push(args: argparse.Namespace, config: Config, pool: Any) -> int:
         try:
             if not args.file:
                 await export_db(pool, path)
-            digest = await publish(config, args.reference, path, insecure=args.insecure)
+            digest = await push_file(config.fetcher, args.reference, path, insecure=args.insecure)
         except (DbFileError, InvalidReference) as exc:
             _err(str(exc))
             return EXIT_USAGE
@@ -223,19 +224,3 @@ async def _push(args: argparse.Namespace, config: Config, pool: Any) -> int:
             return EXIT_FAILED
     print(f"pushed {args.reference}@{digest}")
     return 0
-
-
-async def publish(config: Config, reference: str, path: Any, *, insecure: bool = False) -> str:
-    """Push the database file ``path`` to ``reference`` with the fetcher's registry settings; returns the digest."""
-    import aiohttp
-
-    from imagewatch.fetcher.fetch import make_client
-    from imagewatch.oci import Reference
-    from imagewatch.portable.artifact import push_db
-
-    ref = Reference.parse(reference)
-    fetcher = config.fetcher
-    if insecure:
-        fetcher.insecure_registries = [*fetcher.insecure_registries, ref.api_host]
-    async with aiohttp.ClientSession(trust_env=True) as session:
-        return await push_db(make_client(session, fetcher), ref, path)
