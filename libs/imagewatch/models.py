@@ -73,6 +73,9 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     summary: str = ""
     layer: str = ""
     path: str = ""
+    description: str = ""  # the advisory's details, at most DESCRIPTION_LIMIT characters
+    references: list[str] = []  # the advisory's reference URLs, at most REFERENCE_LIMIT
+    cvss: list[str] = []  # the advisory's CVSS vectors as written (``CVSS:3.1/AV:N/...``)
 
     @property
     def fixable(self) -> bool:

@@ -13,6 +13,7 @@ import asyncio
 import importlib
 import os
 import sys
+from pathlib import Path
 
 
 def _service(name: str) -> int:
@@ -30,6 +31,7 @@ def _service(name: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="imagewatch", description="Container image scanner next to your registry")
+    parser.add_argument("-v", "--version", action="store_true", help="print the version and the database's")
     parser.add_argument("--data-dir", default=None, help="data directory (default $XDG_CACHE_HOME/imagewatch)")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run everything on this machine")
@@ -56,8 +58,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def version_text() -> str:
+    """``imagewatch X`` and the database file in the default cache, if any (read, not verified)."""
+    from imagewatch import __version__
+
+    lines = [f"imagewatch {__version__}"]
+    data = os.environ.get("IMAGEWATCH_DATA_DIR")
+    if data:
+        root = Path(data)
+    else:
+        from imagewatch.config import default_data_dir
+
+        root = default_data_dir()
+    path = root / "cache" / "db" / "imagewatch.db"
+    if path.is_file():
+        import sqlite3
+
+        from imagewatch.store.dbfile import DbFileError, read_meta
+
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                lines.append(f"Vulnerability DB: {read_meta(conn, str(path)).version} ({path})")
+            finally:
+                conn.close()
+        except (DbFileError, sqlite3.Error) as exc:
+            lines.append(f"Vulnerability DB: unreadable ({exc})")
+    else:
+        lines.append("Vulnerability DB: none in the cache (scan --db-repository pulls one)")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``imagewatch`` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["--version"], ["-v"], ["version"]):
+        print(version_text())
+        return 0
     try:
         parser = build_parser()
     except ValueError as exc:  # a bad IMAGEWATCH_<FLAG> value
