@@ -264,7 +264,26 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     try:
         return msgspec.convert(raw, Config)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"config: {exc}") from None
+        raise ConfigError(f"config: {exc}{_did_you_mean(str(exc))}") from None
+
+
+def _did_you_mean(message: str) -> str:
+    """`` (did you mean `x`?)`` for msgspec's "unknown field `y` - at `$.section`", else empty."""
+    import difflib
+    import re
+
+    found = re.search(r"unknown field `([^`]+)`(?: - at `\$\.?([\w.]*)`)?", message)
+    if not found:
+        return ""
+    struct: Any = Config
+    for part in filter(None, (found.group(2) or "").split(".")):
+        field = next((f for f in msgspec.structs.fields(struct) if f.name == part), None)
+        struct = getattr(field, "type", None) if field else None
+        if not (isinstance(struct, type) and issubclass(struct, msgspec.Struct)):
+            return ""
+    names = [f.name for f in msgspec.structs.fields(struct)]
+    close = difflib.get_close_matches(found.group(1), names, n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 def default_data_dir() -> Path:

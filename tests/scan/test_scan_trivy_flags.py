@@ -172,3 +172,24 @@ def test_password_stdin_and_version(scan_env, layout, tmp_path):
                              env={**env, "HOME": str(home), "XDG_CACHE_HOME": ""}, timeout=60)
     assert version.returncode == 0 and version.stdout.startswith("imagewatch ")
     assert "Vulnerability DB: none" in version.stdout
+
+
+def test_did_you_mean_completion_and_help_examples(tmp_path):
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "imagewatch.cli", *args], capture_output=True, text=True,
+                              timeout=60, cwd=tmp_path)
+    typo = cli("scan", "img", "--severty", "HIGH")
+    assert typo.returncode == 2 and "did you mean --severty → --severity?" in typo.stderr
+    assert "did you mean scna → scan?" in cli("scna", "img").stderr
+    bash = cli("completion", "bash").stdout
+    assert "complete -F _imagewatch imagewatch" in bash and "--db-repository" in bash
+    assert subprocess.run(["bash", "-n"], input=bash, text=True).returncode == 0
+    assert "complete -c imagewatch" in cli("completion", "fish").stdout
+    assert cli("completion", "zsh").stdout.startswith("#compdef imagewatch")
+    for command in (["scan"], ["db"], ["up"], []):
+        assert "example" in cli(*command, "--help").stdout
+    config = tmp_path / "c.toml"
+    config.write_text("[updater]\nintervl_hours = 3\n")
+    from imagewatch.config import ConfigError, load_config
+    with pytest.raises(ConfigError, match="did you mean `interval_hours`"):
+        load_config(config, env={})

@@ -9,14 +9,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib
+import difflib
 import os
 import sys
 from pathlib import Path
 
 
 def _service(name: str) -> int:
+    import asyncio
+    import importlib
+
     from imagewatch.config import load_config
 
     try:
@@ -28,17 +30,55 @@ def _service(name: str) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with "did you mean" for a mistyped flag or command."""
+
+    def _known(self) -> list[str]:
+        known = [o for a in self._actions for o in a.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                known += list(action.choices)
+                for sub in action.choices.values():
+                    known += sub._known() if isinstance(sub, _Parser) else []
+        return known
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        known = self._known()
+        words = message.split("arguments: ", 1)[-1].split() if "unrecognized" in message else \
+            [message.split("'")[1]] if "invalid choice: '" in message else []
+        hints = [f"{w} → {close[0]}" for w in words if w.startswith("-") or "choice" in message
+                 for close in [difflib.get_close_matches(w.split("=")[0], known, n=1, cutoff=0.6)] if close]
+        if hints:
+            message += " (did you mean " + ", ".join(hints) + "?)"
+        super().error(message)
+
+
+EXAMPLES = """\
+examples:
+  imagewatch scan registry.example.com/team/app:1.0 -s HIGH,CRITICAL --exit-code 1
+  imagewatch scan --db-repository registry.example.com/imagewatch/db:1 docker-archive:app.tar
+  imagewatch db sync && imagewatch db export imagewatch.db && imagewatch db push registry.example.com/imagewatch/db:1
+  imagewatch up --data-dir /var/lib/imagewatch
+  imagewatch completion bash > /etc/bash_completion.d/imagewatch
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = argparse.ArgumentParser(prog="imagewatch", description="Container image scanner next to your registry")
+    parser = _Parser(prog="imagewatch", description="Container image scanner next to your registry",
+                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--version", action="store_true", help="print the version and the database's")
     parser.add_argument("--data-dir", default=None, help="data directory (default $XDG_CACHE_HOME/imagewatch)")
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="run everything on this machine")
+    up = sub.add_parser("up", help="run everything on this machine", epilog="example:\n  imagewatch up --data-dir /var/lib/imagewatch",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     up.add_argument("--data-dir", dest="data_dir_sub", default=None)
     svc = sub.add_parser("service", help="run one service")
     svc.add_argument("name")
-    db = sub.add_parser("db", help="the advisory database")
+    db = sub.add_parser("db", help="the advisory database", formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n  imagewatch db import advisories/ secdb/v3.19/main.json\n"
+                               "  imagewatch db sync\n  imagewatch db export imagewatch.db\n"
+                               "  imagewatch db push registry.example.com/imagewatch/db:1")
     db.add_argument("--data-dir", dest="data_dir_sub", default=None)
     dbsub = db.add_subparsers(dest="db_command", required=True)
     imp = dbsub.add_parser("import", help="import OSV JSON/YAML directories, OSV zips, secdb files")
@@ -55,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     from imagewatch.scan.options import add_scan_parser, apply_env_defaults
 
     apply_env_defaults(add_scan_parser(sub))
+    comp = sub.add_parser("completion", help="print a shell completion script",
+                          epilog="example:\n  imagewatch completion bash > /etc/bash_completion.d/imagewatch",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
     return parser
 
 
@@ -113,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "db":
         from imagewatch.cli import db as dbcli
         return dbcli.run(args)
+    if args.command == "completion":
+        from imagewatch.cli.completion import script
+
+        print(script(parser, args.shell), end="")
+        return 0
     if args.command == "scan":
         from imagewatch.scan import command as scan
         return scan.run(args)
