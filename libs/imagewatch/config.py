@@ -29,6 +29,7 @@ from typing import Any
 
 import msgspec
 from imagewatch.errors import ImagewatchError
+from imagewatch.paths import default_data_dir
 
 
 class ConfigError(ImagewatchError):
@@ -284,12 +285,6 @@ def _did_you_mean(message: str) -> str:
     names = [f.name for f in msgspec.structs.fields(struct)]
     close = difflib.get_close_matches(found.group(1), names, n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
-
-
-def default_data_dir() -> Path:
-    """``$XDG_CACHE_HOME/imagewatch``, else ``~/.cache/imagewatch`` (never the working directory)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    return (Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache") / "imagewatch"
 
 
 def data_dir(config: Config) -> Path:

@@ -111,7 +111,7 @@ def version_text() -> str:
     if data:
         root = Path(data)
     else:
-        from imagewatch.config import default_data_dir
+        from imagewatch.paths import default_data_dir
 
         root = default_data_dir()
     path = root / "cache" / "db" / "imagewatch.db"

@@ -128,7 +128,7 @@ def _stop_servers(started: list) -> None:
 
 def embedded_root(data: str | None) -> Path:
     """The data directory a command should use."""
-    from imagewatch.config import default_data_dir
+    from imagewatch.paths import default_data_dir
 
     return Path(data or os.environ.get("IMAGEWATCH_DATA_DIR") or default_data_dir()).resolve()
 
