@@ -165,3 +165,19 @@ def test_pulled_database_that_is_not_ours_or_missing_is_refused(registry, tmp_pa
     assert plain.returncode == 3
     assert f"{registry.host} answered plain HTTP; add it to IMAGEWATCH_INSECURE_REGISTRIES or use --insecure" \
         in plain.stderr
+
+
+def test_proxy_variables_are_honoured(registry, tmp_path):
+    from imagewatch.cli.embedded import free_port
+
+    layout = build_layout(tmp_path / "layout")
+    image = push(layout, TAG, registry.ref("team/proxied", "1")).reference
+    dead = f"http://127.0.0.1:{free_port()}"
+    env = _clean_env(HOME=str(tmp_path / "home"), HTTP_PROXY=dead, HTTPS_PROXY=dead, http_proxy=dead,
+                     https_proxy=dead)
+    env = {k: v for k, v in env.items() if k.lower() != "no_proxy"}
+    through_proxy = _cli("scan", image, "--insecure", "--scanners", "secret", "-q", env=env, cwd=tmp_path)
+    assert through_proxy.returncode != 0 and "unreachable" in through_proxy.stderr
+    bypass = _cli("scan", image, "--insecure", "--scanners", "secret", "-q", env={**env, "NO_PROXY": "127.0.0.1"},
+                  cwd=tmp_path)
+    assert bypass.returncode == 0, bypass.stderr

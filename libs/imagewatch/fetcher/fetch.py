@@ -19,36 +19,104 @@ import aiohttp
 from imagewatch.runtime.blobstore import BlobStore
 from imagewatch.config import FetcherConfig
 from imagewatch.oci import RegistryClient, RegistryLimits, Reference, ResolvedImage
+from imagewatch.oci.auth import IDENTITY_TOKEN_USER
 
 
-def docker_config_credentials(path: Path | None = None) -> dict[str, tuple[str, str]]:
-    """``auths`` entries of ``~/.docker/config.json`` as host → (user, password)."""
-    import base64
 
+
+def _docker_config(path: Path | None = None) -> dict:
     path = path or Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _host(key: str) -> str:
+    host = key.removeprefix("https://").removeprefix("http://").split("/")[0]
+    return "docker.io" if host in ("index.docker.io", "registry-1.docker.io") else host
+
+
+def docker_config_credentials(path: Path | None = None) -> dict[str, tuple[str, str]]:
+    """``auths`` entries of ``~/.docker/config.json`` as host → (user, password).
+
+    An entry with an ``identitytoken`` gives (``IDENTITY_TOKEN_USER``, token):
+    the token server is then asked with the OAuth2 refresh-token grant.
+    """
+    import base64
+
     out: dict[str, tuple[str, str]] = {}
-    for host, entry in (doc.get("auths") or {}).items():
-        auth = entry.get("auth") if isinstance(entry, dict) else None
+    for key, entry in (_docker_config(path).get("auths") or {}).items():
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("identitytoken"):
+            out[_host(key)] = (IDENTITY_TOKEN_USER, str(entry["identitytoken"]))
+            continue
+        auth = entry.get("auth")
         if not auth:
             continue
         user, _, password = base64.b64decode(auth).decode(errors="replace").partition(":")
-        host = host.removeprefix("https://").removeprefix("http://").split("/")[0]
-        if host in ("index.docker.io", "registry-1.docker.io"):
-            host = "docker.io"
-        out[host] = (user, password)
+        out[_host(key)] = (user, password)
     return out
 
 
+def credential_helpers(path: Path | None = None) -> tuple[dict[str, str], str]:
+    """(``credHelpers`` host → helper name, ``credsStore`` helper name or "") of the Docker config."""
+    doc = _docker_config(path)
+    helpers = {_host(k): str(v) for k, v in (doc.get("credHelpers") or {}).items() if v}
+    return helpers, str(doc.get("credsStore") or "")
+
+
+def run_credential_helper(helper: str, host: str) -> tuple[str, str] | None:
+    """Ask ``docker-credential-<helper> get`` for ``host``; None when it has nothing (or is missing)."""
+    import re
+    import subprocess
+
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", helper):
+        return None
+    server = "https://index.docker.io/v1/" if host == "docker.io" else host
+    try:
+        done = subprocess.run([f"docker-credential-{helper}", "get"], input=server, capture_output=True,
+                              text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    try:
+        found = json.loads(done.stdout)
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or not found.get("Secret"):
+        return None
+    return str(found.get("Username") or IDENTITY_TOKEN_USER), str(found["Secret"])
+
+
 def credentials_lookup(config: FetcherConfig, use_docker_config: bool = True) -> Callable[[str], tuple[str, str] | None]:
-    """Credentials per registry host: the config first, then ``~/.docker/config.json``."""
+    """Credentials per registry host: the config, then the Docker config's ``credHelpers`` for the host,
+    its ``auths`` entry (password or identity token), then its ``credsStore``. Helpers run once per host."""
     table = docker_config_credentials() if use_docker_config else {}
-    for cred in config.credentials:
-        table[cred.host] = (cred.username, cred.password)
-    return table.get
+    helpers, store = credential_helpers() if use_docker_config else ({}, "")
+    configured = {cred.host: (cred.username, cred.password) for cred in config.credentials}
+    asked: dict[str, tuple[str, str] | None] = {}
+
+    def lookup(host: str) -> tuple[str, str] | None:
+        if host in configured:
+            return configured[host]
+        if host in helpers:
+            if host not in asked:
+                asked[host] = run_credential_helper(helpers[host], host)
+            if asked[host] is not None:
+                return asked[host]
+        if host in table:
+            return table[host]
+        if store:
+            if host not in asked:
+                asked[host] = run_credential_helper(store, host)
+            return asked[host]
+        return None
+
+    return lookup
 
 
 def make_client(session: aiohttp.ClientSession, config: FetcherConfig,

@@ -93,9 +93,9 @@ def tls_failure(url: str, exc: BaseException) -> str:
     text = str(exc).lower()
     if any(sign in text for sign in _PLAIN_HTTP_SIGNS):
         return (f"registry: {host} answered plain HTTP; add it to IMAGEWATCH_INSECURE_REGISTRIES "
-                "or use --insecure")
+                f"or use --insecure (asked {url})")
     return (f"registry: TLS with {host} failed ({exc}); give its CA with IMAGEWATCH_REGISTRY_CA_DIR "
-            "(host:port/ca.crt) or SSL_CERT_FILE, or use --insecure")
+            f"(host:port/ca.crt) or SSL_CERT_FILE, or use --insecure (asked {url})")
 
 
 async def read_limited(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
