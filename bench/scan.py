@@ -190,7 +190,8 @@ def build_images(work: Path, corpus_mb: int) -> dict[str, Path]:
 
 # --------------------------------------------------------------------------- advisories
 
-async def _import(dsn: str) -> None:
+async def _import(dsn: str, db_file: Path | None = None) -> None:
+    from imagewatch.portable.export import export_db
     from imagewatch.store.db import connect_pool
     from imagewatch.updater.sync import import_paths
 
@@ -200,6 +201,11 @@ async def _import(dsn: str) -> None:
         results = await import_paths(pool, [PYPI, SECDB])
         n = sum(len(r.advisories) for r in results)
         print(f"advisories: {n} imported (PyPI OSV + Alpine v3.19 secdb) in {time.perf_counter() - started:.1f} s")
+        if db_file is not None:
+            started = time.perf_counter()
+            meta = await export_db(pool, db_file)
+            print(f"database file: {db_file.stat().st_size / 1e6:.1f} MB, {meta.version}, "
+                  f"exported in {time.perf_counter() - started:.1f} s")
     finally:
         await pool.close()
 
@@ -260,10 +266,12 @@ def trivy_command(trivy: str, archive: Path, cache: Path, scanners: str) -> list
             "--skip-db-update", "--skip-java-db-update", "--offline-scan", "--cache-dir", str(cache), "--quiet"]
 
 
-def imagewatch_command(archive: Path, cache: Path) -> list[str]:
-    """``imagewatch scan`` on a docker archive, JSON out, the given per-layer cache."""
+def imagewatch_command(archive: Path, cache: Path, db_file: Path | None = None) -> list[str]:
+    """``imagewatch scan`` on a docker archive, JSON out, the given per-layer cache; with ``db_file``,
+    serverless (``--db FILE``) instead of PostgreSQL."""
     return [str(Path(sys.executable).parent / "imagewatch"), "scan", f"docker-archive:{archive}",
-            "--format", "json", "--scanners", "vuln,secret", "--cache-dir", str(cache)]
+            "--format", "json", "--scanners", "vuln,secret", "--cache-dir", str(cache),
+            *(["--db", str(db_file)] if db_file else [])]
 
 
 def trivy_scanners(trivy: str, archive: Path, work: Path) -> str:
@@ -302,7 +310,8 @@ def bench(images: dict[str, Path], dsn: str, work: Path, runs: int) -> list[tupl
     table: dict[tuple[str, str, str], list[Run]] = {}
     for rep in range(runs):
         for image, archive in images.items():
-            tools = [("imagewatch", lambda c, a=archive: imagewatch_command(a, c))]
+            tools = [("imagewatch", lambda c, a=archive: imagewatch_command(a, c)),
+                     ("iw-dbfile", lambda c, a=archive: imagewatch_command(a, c, work / "imagewatch.db"))]
             if trivy:
                 tools.append(("trivy", lambda c, a=archive: trivy_command(trivy, a, c, scanners)))
             for tool, command in tools:
@@ -332,9 +341,10 @@ def report(rows: list[tuple[str, str, str, list[Run]]], images: dict[str, Path])
     print("\nratios imagewatch / trivy (above 1: imagewatch takes longer or more memory)")
     for image in images:
         for state in ("cold", "warm"):
-            if ("trivy", image, state) in med and ("imagewatch", image, state) in med:
-                (tw, tr), (iw, ir) = med["trivy", image, state], med["imagewatch", image, state]
-                print(f"  {image:<7} {state:<5} wall {iw / tw:5.2f}x   peak RSS {ir / tr:5.2f}x")
+            for tool in ("imagewatch", "iw-dbfile"):
+                if ("trivy", image, state) in med and (tool, image, state) in med:
+                    (tw, tr), (iw, ir) = med["trivy", image, state], med[tool, image, state]
+                    print(f"  {tool:<10} {image:<7} {state:<5} wall {iw / tw:5.2f}x   peak RSS {ir / tr:5.2f}x")
 
 
 def main() -> int:
@@ -362,7 +372,7 @@ def main() -> int:
             pg = EmbeddedPostgres(work / "pg").start()
             dsn = pg.url
         try:
-            asyncio.run(_import(dsn))
+            asyncio.run(_import(dsn, work / "imagewatch.db"))
             rows = bench(images, dsn, work, args.runs)
         finally:
             if pg is not None:

@@ -15,7 +15,7 @@ the key named. Environment variables override the file:
 ``IMAGEWATCH_ADMISSION_TOKEN``  bearer token the API server's webhook sends
 ``IMAGEWATCH_METRICS_HOST``     per-service health/metrics host (127.0.0.1)
 ``IMAGEWATCH_INSECURE_REGISTRIES`` comma-separated host:port over plain HTTP
-``IMAGEWATCH_DATA_DIR``         data directory (``.imagewatch``)
+``IMAGEWATCH_DATA_DIR``         data directory (``$XDG_CACHE_HOME/imagewatch``)
 ``IMAGEWATCH_BLOB_STORE``       ``nats`` (Object Store) or a directory path
 ``IMAGEWATCH_LOG_FORMAT``       ``json`` | ``console`` (default: by terminal)
 ``IMAGEWATCH_METRICS_PORT``     per-service health/metrics port (0: off)
@@ -35,6 +35,7 @@ from typing import Any
 
 import msgspec
 from imagewatch.errors import ImagewatchError
+from imagewatch.paths import default_data_dir
 
 
 class ConfigError(ImagewatchError):
@@ -169,6 +170,7 @@ class UpdaterConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     interval_hours: float = 6.0
     sources: list[str] = []
     run_at_start: bool = False
+    publish_to: str = ""  # REGISTRY/REPO:TAG: push the portable database there after each pass
 
 
 class NotifierConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -302,7 +304,7 @@ class ReachabilityConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
-    data_dir: str = ".imagewatch"
+    data_dir: str = ""  # empty: default_data_dir()
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
     bus: BusConfig = msgspec.field(default_factory=BusConfig)
@@ -391,12 +393,31 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     try:
         return msgspec.convert(raw, Config)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"config: {exc}") from None
+        raise ConfigError(f"config: {exc}{_did_you_mean(str(exc))}") from None
+
+
+def _did_you_mean(message: str) -> str:
+    """`` (did you mean `x`?)`` for msgspec's "unknown field `y` - at `$.section`", else empty."""
+    import difflib
+    import re
+
+    found = re.search(r"unknown field `([^`]+)`(?: - at `\$\.?([\w.]*)`)?", message)
+    if not found:
+        return ""
+    struct: Any = Config
+    for part in filter(None, (found.group(2) or "").split(".")):
+        field = next((f for f in msgspec.structs.fields(struct) if f.name == part), None)
+        struct = getattr(field, "type", None) if field else None
+        if not (isinstance(struct, type) and issubclass(struct, msgspec.Struct)):
+            return ""
+    names = [f.name for f in msgspec.structs.fields(struct)]
+    close = difflib.get_close_matches(found.group(1), names, n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 def data_dir(config: Config) -> Path:
-    """The data directory, created when missing."""
-    path = Path(config.data_dir).expanduser().resolve()
+    """The data directory (``data_dir``, else ``default_data_dir()``), created when missing."""
+    path = (Path(config.data_dir).expanduser() if config.data_dir else default_data_dir()).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

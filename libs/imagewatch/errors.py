@@ -27,6 +27,7 @@
     ├── admission.policy.AdmissionError          a review we cannot judge
     ├── harbor.spec.HarborRequestError           a Harbor scan request refused (status 400/422)
     ├── harbor.authorization.AuthorizationUnavailable  Harbor's pull authorization expired or unreadable
+    ├── store.dbfile.DbFileError                 a portable database file we cannot use (damaged, tampered, other schema)
     ├── cli.embedded.EmbeddedError               an embedded server that would not start
     └── scan.errors.ScanError                    the one-shot command (exit codes 2 and 3)
 

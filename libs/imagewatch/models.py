@@ -103,6 +103,9 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=True):
     severity_source: str = ""
     kind: Literal["vulnerability", "malware"] = "vulnerability"
     reachability: Literal["", "reachable", "package-linked", "not-linked"] = ""
+    description: str = ""  # the advisory's details, at most DESCRIPTION_LIMIT characters
+    references: list[str] = []  # the advisory's reference URLs, at most REFERENCE_LIMIT
+    cvss: list[str] = []  # the advisory's CVSS vectors as written (``CVSS:3.1/AV:N/...``)
 
     @property
     def fixable(self) -> bool:

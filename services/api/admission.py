@@ -50,7 +50,7 @@ from imagewatch.admission.policy import (
     review_uid,
 )
 from imagewatch.config import Config
-from imagewatch.fetcher.fetch import credentials_table, egress_policy, session_for
+from imagewatch.fetcher.fetch import credential_hosts, egress_policy, session_for
 from imagewatch.oci import NotFound, Reference, RegistryClient, RegistryLimits
 from imagewatch.oci.platforms import AmbiguousPlatform
 from imagewatch.runtime.logs import get_logger
@@ -75,7 +75,7 @@ async def _registry_platforms(config: Config, ref: Reference,
     timeout = config.admission.resolve_timeout
     limits = RegistryLimits(retries=0, connect_timeout=timeout, read_timeout=timeout)
     table = {c.host: (c.username, c.password) for c in config.fetcher.credentials}
-    policy = egress_policy(config.fetcher, credentials_table(config.fetcher, use_docker_config=False))
+    policy = egress_policy(config.fetcher, credential_hosts(config.fetcher, use_docker_config=False))
     try:
         async with session_for(policy) as session:
             client = RegistryClient(session, config.fetcher.insecure_registries, table.get, limits, egress=policy)

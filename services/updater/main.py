@@ -4,6 +4,9 @@ Every ``updater.interval_hours`` (and at start with ``updater.run_at_start``)
 it runs the configured sources (``updater.sources``; all default sources when
 empty). Any number of replicas may run: a source held by another replica is
 skipped. Each source that changed something is announced on ``iw.vulndb``.
+With ``updater.publish_to`` set, the portable database is exported and pushed
+there after the first pass and after every pass that changed something, so
+``imagewatch scan --db-repository`` in CI reads what the matcher reads.
 """
 
 from __future__ import annotations
@@ -47,7 +50,27 @@ async def run_once(ctx: ServiceContext, session: aiohttp.ClientSession) -> list[
         else:
             log.info("source run", source=r.source, state=r.state, advisories=len(r.advisories),
                      packages=len(r.changed), messages=r.published)
+    await publish(ctx, results)
     return results
+
+
+_published = {"once": False}
+
+
+async def publish(ctx: ServiceContext, results: list[updating.SyncResult]) -> None:
+    """Push the portable database to ``updater.publish_to`` when set and something changed (or never pushed)."""
+    target = ctx.config.updater.publish_to
+    if not target or (_published["once"] and not any(r.state == "changed" for r in results)):
+        return
+    from imagewatch.portable.publish import export_and_push
+
+    try:
+        digest = await export_and_push(ctx.pool, ctx.config.fetcher, target)
+    except Exception as exc:  # noqa: BLE001 - the next pass tries again
+        log.error("database publish failed", target=target, error=str(exc) or type(exc).__name__)
+        return
+    _published["once"] = True
+    log.info("database published", target=target, digest=digest)
 
 
 async def _schedule(ctx: ServiceContext, session: aiohttp.ClientSession) -> None:

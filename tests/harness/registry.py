@@ -101,6 +101,7 @@ class TokenServer:
     realm: str = ""
     requests: list[tuple[str, list[str]]] = field(default_factory=list)
     refused: int = 0
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
 
     def _user(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
@@ -129,7 +130,24 @@ class TokenServer:
         return access
 
     async def handle(self, request: web.Request) -> web.Response:
-        """``GET /token?service=...&scope=...``: a JWT for what the caller may do."""
+        """``GET /token?service=...&scope=...``: a JWT for what the caller may do.
+
+        ``POST /token`` with the OAuth2 refresh-token grant (Docker's identity
+        token) is answered too: ``refresh_tokens`` maps a token to its user.
+        """
+        if request.method == "POST":
+            form = await request.post()
+            user = self.refresh_tokens.get(str(form.get("refresh_token", "")))
+            if form.get("grant_type") != "refresh_token" or user is None:
+                self.refused += 1
+                return web.json_response({"details": "bad refresh token"}, status=401)
+            scopes = str(form.get("scope", "")).split() if form.get("scope") else []
+            self.requests.append((user, scopes))
+            now = int(time.time())
+            token = self.key.jwt({"iss": self.issuer, "sub": user, "aud": str(form.get("service", self.service)),
+                                  "exp": now + 300, "nbf": now - 10, "iat": now, "jti": secrets.token_hex(8),
+                                  "access": self._access(user, scopes)})
+            return web.json_response({"access_token": token, "expires_in": 300})
         user = self._user(request)
         if user is None:
             self.refused += 1
@@ -155,6 +173,7 @@ def run_token_server(
     loop = asyncio.new_event_loop()
     app = web.Application()
     app.router.add_get("/token", server.handle)
+    app.router.add_post("/token", server.handle)
     runner = web.AppRunner(app, access_log=None)
 
     async def start() -> None:

@@ -66,7 +66,7 @@ def test_json_holds_os_and_language_findings_secrets_and_misconfigurations(scan)
 
 
 @pytest.mark.parametrize("fmt, validator", [
-    ("sarif", sarif_validator), ("cyclonedx", cyclonedx_validator), ("spdx", spdx_validator)])
+    ("sarif", sarif_validator), ("cyclonedx", cyclonedx_validator), ("spdx-json", spdx_validator)])
 def test_formats_validate_against_official_schemas(scan, tmp_path, fmt, validator):
     out_file = tmp_path / f"report.{fmt}.json"
     code, out, err = scan("--format", fmt, "--output", str(out_file))

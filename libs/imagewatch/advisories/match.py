@@ -27,6 +27,22 @@ from imagewatch.ecosystems.go.linkage import strongest, verdict
 from imagewatch.advisories.severity import severity_of, source_kind
 
 
+DESCRIPTION_LIMIT = 2000
+REFERENCE_LIMIT = 16
+
+
+def _references(adv: Advisory) -> list[str]:
+    """Reference URLs, advisories first, without duplicates."""
+    ordered = sorted(adv.references, key=lambda r: r.type != "ADVISORY")
+    return list(dict.fromkeys(r.url for r in ordered if r.url))[:REFERENCE_LIMIT]
+
+
+def _vectors(adv: Advisory, entry: Affected) -> list[str]:
+    """CVSS vectors of the advisory (and of the matched entry), as written."""
+    scores = [*(adv.severity or []), *(entry.severity or [])]
+    return list(dict.fromkeys(s.score for s in scores if s.type.startswith("CVSS_") and s.score))
+
+
 def _evaluate(events: Events, v: Any) -> tuple[bool, str | None]:
     """Walk sorted events for version key ``v``: (affected, first fix above it or None)."""
     affected = False
@@ -214,5 +230,6 @@ def match_package(pkg: Package, os: OSInfo | None, advisories: Iterable[Advisory
             ecosystem=pkg.ecosystem, purl=pkg.purl, fixed_versions=fixes, severity=rating,
             score=score, summary=_summary(adv), layer=pkg.layer, path=pkg.path, severity_source=rated_by,
             reachability=reachability(pkg, hits),
+            description=adv.details[:DESCRIPTION_LIMIT], references=_references(adv), cvss=_vectors(adv, first.entry),
         ))
     return [as_malware(f) for f in merge_findings(findings, scheme)]

@@ -3,6 +3,8 @@
     imagewatch db import PATH...   OSV JSON/YAML directories, OSV zip exports, Alpine secdb files
     imagewatch db sync             download the configured sources (``updater.sources``; all by default)
     imagewatch db status           records, last sync and fingerprint per source
+    imagewatch db export FILE      every advisory in one portable file (``scan --db FILE`` reads it)
+    imagewatch db push REF         publish that file as an OCI artifact (``scan --db-repository REF``)
 
 The database is ``IMAGEWATCH_DATABASE_URL`` or the embedded one under the data
 directory. When a NATS URL is configured (``IMAGEWATCH_NATS_URL``), or an
@@ -45,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace, config: Config) -> int:
     from imagewatch.cli.embedded import EmbeddedError, ensure_database_url
+
+    if args.db_command == "push" and getattr(args, "file", None):
+        return await _push(args, config, None)
     from imagewatch.store.db import connect_pool
 
     try:
@@ -59,7 +64,8 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
             _err(f"cannot reach PostgreSQL: {exc}")
             return EXIT_FAILED
         try:
-            command = {"import": _import, "sync": _sync, "status": _status}[args.db_command]
+            command = {"import": _import, "sync": _sync, "status": _status, "export": _export,
+                       "push": _push}[args.db_command]
             return await command(args, config, pool)
         finally:
             await pool.close()
@@ -186,4 +192,45 @@ async def _status(args: argparse.Namespace, config: Config, pool: Any) -> int:
         when = r.last_sync.strftime("%Y-%m-%d %H:%M:%SZ") if r.last_sync else "never"
         print(f"{r.name:<24} {r.records:>8}  {when:<20}  {_short(r.fingerprint)}")
     print(f"{len(rows)} sources, {sum(r.records for r in rows)} records, {live} advisories not withdrawn")
+    return 0
+
+
+async def _export(args: argparse.Namespace, config: Config, pool: Any) -> int:
+    from imagewatch.portable.export import export_db
+    from imagewatch.store.dbfile import DbFileError
+
+    try:
+        meta = await export_db(pool, args.file)
+    except DbFileError as exc:
+        _err(f"export failed: {exc}")
+        return EXIT_FAILED
+    except OSError as exc:
+        _err(f"export failed: {args.file}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    print(f"{args.file}: {meta.version}, {len(meta.sources)} sources")
+    return 0
+
+
+async def _push(args: argparse.Namespace, config: Config, pool: Any) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from imagewatch.oci import InvalidReference, RegistryError
+    from imagewatch.portable.export import export_db
+    from imagewatch.portable.publish import push_file
+    from imagewatch.store.dbfile import DbFileError
+
+    with tempfile.TemporaryDirectory(prefix="iw-db-push-") as tmp:
+        path = Path(args.file) if args.file else Path(tmp) / "imagewatch.db"
+        try:
+            if not args.file:
+                await export_db(pool, path)
+            digest = await push_file(config.fetcher, args.reference, path, insecure=args.insecure)
+        except (DbFileError, InvalidReference) as exc:
+            _err(str(exc))
+            return EXIT_USAGE
+        except (RegistryError, OSError) as exc:
+            _err(f"push failed: {exc}")
+            return EXIT_FAILED
+    print(f"pushed {args.reference}@{digest}")
     return 0

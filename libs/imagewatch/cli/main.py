@@ -9,13 +9,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib
+import difflib
 import os
 import sys
+from pathlib import Path
 
 
 def _service(name: str) -> int:
+    import asyncio
+    import importlib
+
     from imagewatch.config import load_config
 
     try:
@@ -27,75 +30,121 @@ def _service(name: str) -> int:
     return 0
 
 
-SCAN_EPILOG = """\
-targets:
-  registry/repo:tag, registry/repo@sha256:...   an image in a registry
-  oci:DIR[:tag]                                  an OCI image layout directory
-  docker-archive:FILE                            a `docker save` archive
+class _Parser(argparse.ArgumentParser):
+    """argparse with "did you mean" for a mistyped flag or command."""
 
-exit codes:
-  0   no finding passed the filters (or --exit-code not given)
-  N   a finding passed the filters and --exit-code N was given
-  2   usage or target error (bad option, missing file or image, bad ignore/VEX file)
-  3   scan failure (database unreachable, registry or layer error during the scan)
-  4   scan partial: parts of the image could not be read (see the warnings); --allow-partial gives 0/N
+    def _known(self) -> list[str]:
+        known = [o for a in self._actions for o in a.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                known += list(action.choices)
+                for sub in action.choices.values():
+                    known += sub._known() if isinstance(sub, _Parser) else []
+        return known
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        known = self._known()
+        words = message.split("arguments: ", 1)[-1].split() if "unrecognized" in message else \
+            [message.split("'")[1]] if "invalid choice: '" in message else []
+        hints = [f"{w} → {close[0]}" for w in words if w.startswith("-") or "choice" in message
+                 for close in [difflib.get_close_matches(w.split("=")[0], known, n=1, cutoff=0.6)] if close]
+        if hints:
+            message += " (did you mean " + ", ".join(hints) + "?)"
+        super().error(message)
+
+
+EXAMPLES = """\
+examples:
+  imagewatch scan registry.example.com/team/app:1.0 -s HIGH,CRITICAL --exit-code 1
+  imagewatch scan --db-repository registry.example.com/imagewatch/db:1 docker-archive:app.tar
+  imagewatch db sync && imagewatch db export imagewatch.db && imagewatch db push registry.example.com/imagewatch/db:1
+  imagewatch up --data-dir /var/lib/imagewatch
+  imagewatch completion bash > /etc/bash_completion.d/imagewatch
 """
-
-
-def _scan_parser(sub) -> None:
-    scan = sub.add_parser("scan", help="one-shot scan of an image (for CI)", epilog=SCAN_EPILOG,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    scan.add_argument("target", help="registry reference, oci:DIR[:tag] or docker-archive:FILE")
-    scan.add_argument("--data-dir", dest="data_dir_sub", default=None, help="data directory (.imagewatch)")
-    scan.add_argument("--format", default="table", choices=["table", "json", "sarif", "cyclonedx", "spdx", "openvex"])
-    scan.add_argument("--output", default=None, metavar="FILE", help="write the report here (default stdout)")
-    scan.add_argument("--severity", default="", metavar="LIST",
-                      help="only these severities, e.g. HIGH,CRITICAL (default all)")
-    scan.add_argument("--exit-code", type=int, default=0, metavar="N",
-                      help="exit N when a finding passes the filters (default 0)")
-    scan.add_argument("--show-unreachable", action="store_true",
-                      help="let Go findings whose vulnerable code is not linked fail --exit-code too")
-    scan.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fix")
-    scan.add_argument("--scanners", default="vuln,secret,misconfig,malware", metavar="LIST",
-                      help="any of vuln,secret,misconfig,malware (default all)")
-    scan.add_argument("--cache-dir", default=None, metavar="DIR",
-                      help="per-layer results kept across runs (default DATA_DIR/cache)")
-    scan.add_argument("--ignorefile", default=None, metavar="FILE",
-                      help="ignore file (default .imagewatchignore.yaml when present)")
-    scan.add_argument("--vex", action="append", default=[], metavar="FILE",
-                      help="OpenVEX document; not_affected/fixed statements suppress (repeatable)")
-    scan.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
-    scan.add_argument("--allow-partial", action="store_true",
-                      help="exit 0/N even when parts of the image could not be read (default: exit 4)")
-    scan.add_argument("--exit-on-eol", type=int, default=0, metavar="N",
-                      help="exit N when the OS release or a runtime in the image is past its end of life")
-    scan.add_argument("--sort", default="severity", choices=["severity", "priority"],
-                      help="order of vulnerabilities: by package and severity, or fix-first (docs/prioritisation.md)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = argparse.ArgumentParser(prog="imagewatch", description="Container image scanner next to your registry")
-    parser.add_argument("--data-dir", default=None, help="data directory (default .imagewatch)")
+    parser = _Parser(prog="imagewatch", description="Container image scanner next to your registry",
+                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--version", action="store_true", help="print the version and the database's")
+    parser.add_argument("--data-dir", default=None, help="data directory (default $XDG_CACHE_HOME/imagewatch)")
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="run everything on this machine")
+    up = sub.add_parser("up", help="run everything on this machine", epilog="example:\n  imagewatch up --data-dir /var/lib/imagewatch",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     up.add_argument("--data-dir", dest="data_dir_sub", default=None)
     svc = sub.add_parser("service", help="run one service")
     svc.add_argument("name")
-    db = sub.add_parser("db", help="the advisory database")
+    db = sub.add_parser("db", help="the advisory database", formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n  imagewatch db import advisories/ secdb/v3.19/main.json\n"
+                               "  imagewatch db sync\n  imagewatch db export imagewatch.db\n"
+                               "  imagewatch db push registry.example.com/imagewatch/db:1")
     db.add_argument("--data-dir", dest="data_dir_sub", default=None)
     dbsub = db.add_subparsers(dest="db_command", required=True)
     imp = dbsub.add_parser("import", help="import OSV JSON/YAML directories, OSV zips, secdb files")
     imp.add_argument("paths", nargs="+")
     dbsub.add_parser("sync", help="download advisory feeds")
     dbsub.add_parser("status", help="records, last sync and fingerprint per source")
-    _scan_parser(sub)
+    exp = dbsub.add_parser("export", help="write every advisory to one portable database file")
+    exp.add_argument("file", metavar="FILE")
+    push = dbsub.add_parser("push", help="publish the database as an OCI artifact (REGISTRY/REPO:TAG)")
+    push.add_argument("reference", metavar="REF")
+    push.add_argument("--file", default=None, metavar="FILE",
+                      help="push this exported file (default: export the store now)")
+    push.add_argument("--insecure", action="store_true", help="talk plain HTTP to the registry")
+    from imagewatch.scan.options import add_scan_parser, apply_env_defaults
+
+    apply_env_defaults(add_scan_parser(sub))
+    comp = sub.add_parser("completion", help="print a shell completion script",
+                          epilog="example:\n  imagewatch completion bash > /etc/bash_completion.d/imagewatch",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
     return parser
+
+
+def version_text() -> str:
+    """``imagewatch X`` and the database file in the default cache, if any (read, not verified)."""
+    from imagewatch import __version__
+
+    lines = [f"imagewatch {__version__}"]
+    data = os.environ.get("IMAGEWATCH_DATA_DIR")
+    if data:
+        root = Path(data)
+    else:
+        from imagewatch.paths import default_data_dir
+
+        root = default_data_dir()
+    path = root / "cache" / "db" / "imagewatch.db"
+    if path.is_file():
+        import sqlite3
+
+        from imagewatch.store.dbfile import DbFileError, read_meta
+
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                lines.append(f"Vulnerability DB: {read_meta(conn, str(path)).version} ({path})")
+            finally:
+                conn.close()
+        except (DbFileError, sqlite3.Error) as exc:
+            lines.append(f"Vulnerability DB: unreadable ({exc})")
+    else:
+        lines.append("Vulnerability DB: none in the cache (scan --db-repository pulls one)")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``imagewatch`` command."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["--version"], ["-v"], ["version"]):
+        print(version_text())
+        return 0
+    try:
+        parser = build_parser()
+    except ValueError as exc:  # a bad IMAGEWATCH_<FLAG> value
+        print(f"imagewatch: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     data = getattr(args, "data_dir_sub", None) or args.data_dir
     if data:
         os.environ["IMAGEWATCH_DATA_DIR"] = data
@@ -108,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "db":
         from imagewatch.cli import db as dbcli
         return dbcli.run(args)
+    if args.command == "completion":
+        from imagewatch.cli.completion import script
+
+        print(script(parser, args.shell), end="")
+        return 0
     if args.command == "scan":
         from imagewatch.scan import command as scan
         return scan.run(args)

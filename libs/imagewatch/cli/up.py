@@ -138,7 +138,9 @@ def _without_password(url: str) -> str:
 
 def embedded_root(data: str | None) -> Path:
     """The data directory a command should use."""
-    return Path(data or os.environ.get("IMAGEWATCH_DATA_DIR") or ".imagewatch").resolve()
+    from imagewatch.paths import default_data_dir
+
+    return Path(data or os.environ.get("IMAGEWATCH_DATA_DIR") or default_data_dir()).resolve()
 
 
 __all__ = ["SERVICES", "run_up", "embedded_root", "EmbeddedPostgres"]

@@ -20,42 +20,105 @@ import aiohttp
 from imagewatch.runtime.blobstore import BlobStore
 from imagewatch.config import FetcherConfig
 from imagewatch.oci import RegistryClient, RegistryLimits, Reference, ResolvedImage
+from imagewatch.oci.auth import IDENTITY_TOKEN_USER
 from imagewatch.oci.egress import EgressPolicy, client_session, policy_for
 
 
-def docker_config_credentials(path: Path | None = None) -> dict[str, tuple[str, str]]:
-    """``auths`` entries of ``~/.docker/config.json`` as host → (user, password)."""
-    import base64
 
+
+def _docker_config(path: Path | None = None) -> dict:
     path = path or Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _host(key: str) -> str:
+    host = key.removeprefix("https://").removeprefix("http://").split("/")[0]
+    return "docker.io" if host in ("index.docker.io", "registry-1.docker.io") else host
+
+
+def docker_config_credentials(path: Path | None = None) -> dict[str, tuple[str, str]]:
+    """``auths`` entries of ``~/.docker/config.json`` as host → (user, password).
+
+    An entry with an ``identitytoken`` gives (``IDENTITY_TOKEN_USER``, token):
+    the token server is then asked with the OAuth2 refresh-token grant.
+    """
+    import base64
+
     out: dict[str, tuple[str, str]] = {}
-    for host, entry in (doc.get("auths") or {}).items():
-        auth = entry.get("auth") if isinstance(entry, dict) else None
+    for key, entry in (_docker_config(path).get("auths") or {}).items():
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("identitytoken"):
+            out[_host(key)] = (IDENTITY_TOKEN_USER, str(entry["identitytoken"]))
+            continue
+        auth = entry.get("auth")
         if not auth:
             continue
         user, _, password = base64.b64decode(auth).decode(errors="replace").partition(":")
-        host = host.removeprefix("https://").removeprefix("http://").split("/")[0]
-        if host in ("index.docker.io", "registry-1.docker.io"):
-            host = "docker.io"
-        out[host] = (user, password)
+        out[_host(key)] = (user, password)
     return out
 
 
-def credentials_table(config: FetcherConfig, use_docker_config: bool = True) -> dict[str, tuple[str, str]]:
-    """Credentials per registry host: the config first, then ``~/.docker/config.json``."""
-    table = docker_config_credentials() if use_docker_config else {}
-    for cred in config.credentials:
-        table[cred.host] = (cred.username, cred.password)
-    return table
+def credential_helpers(path: Path | None = None) -> tuple[dict[str, str], str]:
+    """(``credHelpers`` host → helper name, ``credsStore`` helper name or "") of the Docker config."""
+    doc = _docker_config(path)
+    helpers = {_host(k): str(v) for k, v in (doc.get("credHelpers") or {}).items() if v}
+    return helpers, str(doc.get("credsStore") or "")
+
+
+def run_credential_helper(helper: str, host: str) -> tuple[str, str] | None:
+    """Ask ``docker-credential-<helper> get`` for ``host``; None when it has nothing (or is missing)."""
+    import re
+    import subprocess
+
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", helper):
+        return None
+    server = "https://index.docker.io/v1/" if host == "docker.io" else host
+    try:
+        done = subprocess.run([f"docker-credential-{helper}", "get"], input=server, capture_output=True,
+                              text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    try:
+        found = json.loads(done.stdout)
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or not found.get("Secret"):
+        return None
+    return str(found.get("Username") or IDENTITY_TOKEN_USER), str(found["Secret"])
 
 
 def credentials_lookup(config: FetcherConfig, use_docker_config: bool = True) -> Callable[[str], tuple[str, str] | None]:
-    """Credentials per registry host, as a lookup function."""
-    return credentials_table(config, use_docker_config).get
+    """Credentials per registry host: the config, then the Docker config's ``credHelpers`` for the host,
+    its ``auths`` entry (password or identity token), then its ``credsStore``. Helpers run once per host."""
+    table = docker_config_credentials() if use_docker_config else {}
+    helpers, store = credential_helpers() if use_docker_config else ({}, "")
+    configured = {cred.host: (cred.username, cred.password) for cred in config.credentials}
+    asked: dict[str, tuple[str, str] | None] = {}
+
+    def lookup(host: str) -> tuple[str, str] | None:
+        if host in configured:
+            return configured[host]
+        if host in helpers:
+            if host not in asked:
+                asked[host] = run_credential_helper(helpers[host], host)
+            if asked[host] is not None:
+                return asked[host]
+        if host in table:
+            return table[host]
+        if store:
+            if host not in asked:
+                asked[host] = run_credential_helper(store, host)
+            return asked[host]
+        return None
+
+    return lookup
 
 
 def egress_policy(config: FetcherConfig, credential_hosts: Iterable[str] = (),
@@ -69,19 +132,36 @@ def egress_policy(config: FetcherConfig, credential_hosts: Iterable[str] = (),
                       [*config.allowed_registries, *(glob.escape(h) for h in trusted)])
 
 
-def session_for(policy: EgressPolicy) -> aiohttp.ClientSession:
+def session_for(policy: EgressPolicy, **kwargs) -> aiohttp.ClientSession:
     """An aiohttp session whose name resolution obeys ``policy`` (see :mod:`imagewatch.oci.egress`)."""
-    return client_session(policy)
+    return client_session(policy, **kwargs)
+
+
+def credential_hosts(config: FetcherConfig, use_docker_config: bool = True) -> set[str]:
+    """Hosts the operator gave credentials for: the config, the Docker config's ``auths`` and ``credHelpers``."""
+    hosts = {cred.host for cred in config.credentials}
+    if use_docker_config:
+        hosts |= set(docker_config_credentials()) | set(credential_helpers()[0])
+    return hosts
 
 
 def make_client(session: aiohttp.ClientSession, config: FetcherConfig,
-                use_docker_config: bool = True, trusted: Iterable[str] = ()) -> RegistryClient:
-    """A registry client configured from the fetcher section, under its egress policy."""
+                use_docker_config: bool = True, trusted: Iterable[str] = (), *, insecure: bool = False,
+                login: tuple[str, str] | None = None) -> RegistryClient:
+    """A registry client configured from the fetcher section, under its egress policy.
+
+    ``trusted`` are hosts the user named (``imagewatch scan``'s registry).
+    ``insecure`` (``--insecure``) skips certificate checks and falls back to
+    plain HTTP for hosts whose HTTPS port speaks no TLS; ``login`` (``--username``
+    / ``--password``) goes to the trusted hosts before any other credentials, never elsewhere.
+    """
     limits = RegistryLimits(max_manifest_bytes=config.max_manifest_bytes, max_blob_bytes=config.max_blob_bytes)
-    table = credentials_table(config, use_docker_config)
+    lookup = credentials_lookup(config, use_docker_config)
+    trusted = set(trusted)
+    credentials = (lambda host: login if host in trusted else lookup(host)) if login else lookup  # noqa: E731
     return RegistryClient(session, insecure_registries=set(config.insecure_registries),
-                          credentials=table.get, limits=limits,
-                          egress=egress_policy(config, table, trusted))
+                          credentials=credentials, limits=limits, insecure=insecure,
+                          egress=egress_policy(config, credential_hosts(config, use_docker_config), trusted))
 
 
 def authorized_client(session: aiohttp.ClientSession, config: FetcherConfig, host: str,

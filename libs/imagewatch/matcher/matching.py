@@ -19,16 +19,22 @@ from imagewatch.advisories import match_package, package_lookup
 from imagewatch.advisories.borrowed import fill_from_cve, fill_unknown
 from imagewatch.ecosystems.go.linkage import strongest
 from imagewatch.models import SEVERITY_ORDER, Finding, OSInfo, Package
-from imagewatch.store.advisories import advisories_for, known_severities
+from imagewatch.advisories.lookup import AdvisoryLookup
+from imagewatch.store.advisories import PgAdvisories
 from imagewatch.store.findings import finding_key
-from imagewatch.store.signals import cve_ratings
 from imagewatch.versions import base_ecosystem
 
 
-async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) -> list[Finding]:
+def as_lookup(store: Any) -> AdvisoryLookup:
+    """``store`` as an ``AdvisoryLookup``: itself when it is one, else an asyncpg pool or connection wrapped."""
+    return store if isinstance(store, AdvisoryLookup) else PgAdvisories(store)
+
+
+async def match_packages(store: Any, packages: list[Package], os: OSInfo | None) -> list[Finding]:
     """Findings for every package, one per vulnerability and package.
 
-    ``conn`` is an asyncpg connection or pool holding the advisory store. A
+    ``store`` is an ``AdvisoryLookup`` (the portable database file) or an
+    asyncpg connection or pool holding the advisory store. A
     finding rated ``unknown`` gets the best severity stored under any of its
     ids (highest CVSS score, else highest rating) when another record has one,
     else its CVE's CVSS (CNA, ADP, NVD); ``severity_source`` says which.
@@ -37,18 +43,19 @@ async def match_packages(conn: Any, packages: list[Package], os: OSInfo | None) 
     for pkg in packages:
         ecosystem, name, _version = package_lookup(pkg, os)
         groups.setdefault(ecosystem, {}).setdefault(name, []).append(pkg)
+    lookup = as_lookup(store)
     findings: list[Finding] = []
     for ecosystem, by_name in groups.items():
-        found = await advisories_for(conn, ecosystem, list(by_name))
+        found = await lookup.advisories_for(ecosystem, list(by_name))
         for name, candidates in found.items():
             for pkg in by_name.get(name, ()):
                 findings += match_package(pkg, os, candidates)
     unknown = {i for f in findings if f.severity == "unknown" for i in (f.ids or [f.advisory_id])}
     if unknown:
-        findings = fill_unknown(findings, await known_severities(conn, unknown))
+        findings = fill_unknown(findings, await lookup.known_severities(unknown))
     unknown = {i for f in findings if f.severity == "unknown" for i in (f.ids or [f.advisory_id])}
     if unknown:
-        findings = fill_from_cve(findings, await cve_ratings(conn, unknown))
+        findings = fill_from_cve(findings, await lookup.cve_ratings(unknown))
     return same_reachability(findings)
 
 
@@ -68,7 +75,7 @@ def same_reachability(findings: list[Finding]) -> list[Finding]:
             for f in findings]
 
 
-async def rematch_packages(conn: Any, packages: list[Package], os: OSInfo | None,
+async def rematch_packages(store: Any, packages: list[Package], os: OSInfo | None,
                            changed: Iterable[tuple[str, str]]) -> tuple[list[Package], list[Finding]]:
     """The packages an advisory change names, and their findings now.
 
@@ -82,7 +89,7 @@ async def rematch_packages(conn: Any, packages: list[Package], os: OSInfo | None
         ecosystem, name, _version = package_lookup(pkg, os)
         if (base_ecosystem(ecosystem), name) in wanted:
             again.append(pkg)
-    return again, (await match_packages(conn, again, os) if again else [])
+    return again, (await match_packages(store, again, os) if again else [])
 
 
 def new_ids(known: set[str], findings: Iterable[Finding]) -> list[str]:

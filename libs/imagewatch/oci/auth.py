@@ -32,6 +32,7 @@ from imagewatch.oci.errors import RegistryError, Unauthorized
 from imagewatch.oci.transport import Transport, raise_for_status, read_limited
 
 Credentials = Callable[[str], tuple[str, str] | None]
+IDENTITY_TOKEN_USER = "<token>"  # user name meaning "the password is an identity (refresh) token"
 
 _PARAM = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _EXPIRY_MARGIN = 10.0
@@ -120,16 +121,23 @@ class Authenticator:
         if not realm:
             raise Unauthorized(f"{host}: bearer challenge without a realm")
         query = {k: v for k, v in (("service", challenge.params.get("service")), ("scope", scope)) if v}
-        url = realm + ("&" if "?" in realm else "?") + urlencode(query)
         policy = self._transport.policy
         realm_host = policy.check_realm(host, realm)
         creds = self._credentials(host)
         if creds and not policy.may_send_credentials(host, realm_host):
             raise EgressRefused(f"{host}: credentials not sent to token realm host {realm_host} "
                                 "(add it to fetcher.allowed_registries if it is the registry's token service)")
-        headers = {"Authorization": basic_header(*creds)} if creds else {}
         what = f"token for {host} ({scope})"
-        response = await self._transport.send("GET", url, headers, what)
+        if creds and creds[0] == IDENTITY_TOKEN_USER:
+            # An identity token is an OAuth2 refresh token: POST the refresh-token grant to the realm.
+            form = urlencode({**query, "grant_type": "refresh_token", "refresh_token": creds[1],
+                              "client_id": "imagewatch"}).encode()
+            response = await self._transport.send(
+                "POST", realm, {"Content-Type": "application/x-www-form-urlencoded"}, what, form)
+        else:
+            url = realm + ("&" if "?" in realm else "?") + urlencode(query)
+            headers = {"Authorization": basic_header(*creds)} if creds else {}
+            response = await self._transport.send("GET", url, headers, what)
         async with response:
             if response.status in (401, 403):
                 who = "the credentials" if creds else "anonymous access"

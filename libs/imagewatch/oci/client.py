@@ -12,6 +12,7 @@ import io
 import os
 from collections.abc import Collection
 from typing import BinaryIO
+from urllib.parse import urlencode, urljoin
 
 import aiohttp
 
@@ -19,7 +20,7 @@ from imagewatch.oci import mediatypes
 from imagewatch.oci.auth import Authenticator, Credentials
 from imagewatch.oci.egress import EgressPolicy
 from imagewatch.oci.digest import Verifier, digest_of, verify_bytes
-from imagewatch.oci.errors import BlobTooLarge, SizeMismatch, UnsupportedMediaType
+from imagewatch.oci.errors import BlobTooLarge, NotFound, SizeMismatch, UnexpectedResponse, UnsupportedMediaType
 from imagewatch.oci.image import ImageConfig, image_layers, parse_config
 from imagewatch.oci.limits import RegistryLimits
 from imagewatch.oci.manifest import ImageIndex, ImageManifest, parse_manifest, sniff_media_type
@@ -50,21 +51,48 @@ class RegistryClient:
         sleep: Sleep = asyncio.sleep,
         preset_authorization: tuple[str, str] | None = None,
         egress: EgressPolicy | None = None,
+        insecure: bool = False,
     ) -> None:
         self.limits = limits or RegistryLimits()
         egress = egress or EgressPolicy()
         self.insecure_registries = frozenset(insecure_registries) | egress.insecure
         self.egress = EgressPolicy(self.insecure_registries, egress.credential_hosts, egress.allowed)
-        self._transport = Transport(session, self.limits, sleep, self.egress)
+        self.insecure = insecure
+        self._probed: set[str] = set()
+        self._transport = Transport(session, self.limits, sleep, self.egress, insecure=insecure)
         self._auth = Authenticator(self._transport, _hub_aware(credentials), preset_authorization)
 
     def base_url(self, host: str) -> str:
-        """``http://host`` for insecure registries, ``https://host`` otherwise."""
+        """``http://host`` for insecure registries (and, under ``insecure``, hosts that speak no TLS),
+        ``https://host`` otherwise."""
         return f"{'http' if self.egress.plain_http(host) else 'https'}://{host}"
+
+    async def _probe(self, host: str) -> None:
+        """Under ``insecure``, use plain HTTP for a host whose HTTPS port does not speak TLS (once per host).
+
+        The probe obeys the egress policy like every request; a host found
+        plain joins the policy's insecure hosts for this client.
+        """
+        if not self.insecure or host in self._probed or self.egress.plain_http(host):
+            return
+        self._probed.add(host)
+        url = f"https://{host}/v2/"
+        await self.egress.check_url(url)
+        try:
+            response = await self._transport.session.get(url, ssl=False, allow_redirects=False,
+                                                         timeout=aiohttp.ClientTimeout(total=15))
+            response.release()
+        except aiohttp.ClientSSLError:
+            self.insecure_registries |= {host}
+            self.egress = EgressPolicy(self.insecure_registries, self.egress.credential_hosts, self.egress.allowed)
+            self._transport.policy = self.egress
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass  # unreachable: the request itself will say so
 
     async def ping(self, registry: str) -> str:
         """Check ``/v2/`` answers; return the auth it asks for: anonymous, basic or bearer."""
         host = DOCKER_HUB_API if registry == DOCKER_HUB else registry
+        await self._probe(host)
         what = f"ping {host}"
         response = await self._transport.send("GET", f"{self.base_url(host)}/v2/", {}, what)
         async with response:
@@ -74,17 +102,20 @@ class RegistryClient:
             await raise_for_status(response, what)
         return "anonymous"
 
-    async def _open(self, ref: Reference, path: str, accept: str, what: str) -> aiohttp.ClientResponse:
-        """GET ``/v2/<repo>/<path>`` with auth; a non-2xx response raises."""
-        host, scope = ref.api_host, f"repository:{ref.repository}:pull"
-        url = f"{self.base_url(host)}/v2/{ref.repository}/{path}"
+    async def _open(self, ref: Reference, path: str, accept: str, what: str, *, method: str = "GET",
+                    data: bytes | None = None, headers: dict[str, str] | None = None,
+                    actions: str = "pull", url: str | None = None) -> aiohttp.ClientResponse:
+        """``method`` ``/v2/<repo>/<path>`` (or ``url``) with auth; a non-2xx response raises."""
+        host, scope = ref.api_host, f"repository:{ref.repository}:{actions}"
+        await self._probe(host)
+        url = url or f"{self.base_url(host)}/v2/{ref.repository}/{path}"
         authorization = await self._auth.header(host, scope)
         for first in (True, False):
             # identity: the digest covers the bytes as stored, never a re-encoding of them
-            headers = {"Accept": accept, "Accept-Encoding": "identity"}
+            sent = {"Accept": accept, "Accept-Encoding": "identity", **(headers or {})}
             if authorization:
-                headers["Authorization"] = authorization
-            response = await self._transport.send("GET", url, headers, what)
+                sent["Authorization"] = authorization
+            response = await self._transport.send(method, url, sent, what, data)
             if response.status == 401 and first:
                 challenges = response.headers.getall("WWW-Authenticate", [])
                 retry_with = await self._auth.answer(host, scope, challenges)
@@ -151,6 +182,53 @@ class RegistryClient:
                 index_digest=top.digest,
             ))
         return chosen
+
+    async def has_blob(self, ref: Reference | str, digest: str) -> bool:
+        """Whether the repository of ``ref`` already holds blob ``digest`` (HEAD)."""
+        ref = _as_reference(ref)
+        try:
+            response = await self._open(ref, f"blobs/{digest}", "*/*", f"blob {digest} of {ref.name}",
+                                        method="HEAD", actions="pull,push")
+        except NotFound:
+            return False
+        response.release()
+        return True
+
+    async def push_blob(self, ref: Reference | str, data: bytes) -> str:
+        """Upload ``data`` as one blob to ``ref``'s repository (monolithic POST then PUT); returns its digest.
+
+        A blob the repository holds already is not sent again.
+        """
+        ref = _as_reference(ref)
+        digest = digest_of(data)
+        if await self.has_blob(ref, digest):
+            return digest
+        what = f"upload of {digest} to {ref.name}"
+        response = await self._open(ref, "blobs/uploads/", "*/*", what, method="POST",
+                                    headers={"Content-Length": "0"}, actions="pull,push")
+        async with response:
+            location = response.headers.get("Location", "")
+        if not location:
+            raise UnexpectedResponse(f"{what}: the registry gave no upload location", response.status)
+        url = urljoin(f"{self.base_url(ref.api_host)}/v2/{ref.repository}/blobs/uploads/", location)
+        url += ("&" if "?" in url else "?") + urlencode({"digest": digest})
+        response = await self._open(ref, "", "*/*", what, method="PUT", data=data, url=url,
+                                    headers={"Content-Type": "application/octet-stream"}, actions="pull,push")
+        response.release()
+        return digest
+
+    async def push_manifest(self, ref: Reference | str, data: bytes, media_type: str) -> str:
+        """PUT ``data`` as the manifest ``ref`` names (its tag or digest); returns the manifest digest."""
+        ref = _as_reference(ref)
+        digest = digest_of(data)
+        what = f"manifest {ref}"
+        response = await self._open(ref, f"manifests/{ref.identifier}", "*/*", what, method="PUT", data=data,
+                                    headers={"Content-Type": media_type}, actions="pull,push")
+        async with response:
+            announced = response.headers.get("Docker-Content-Digest", "")
+        if announced and announced != digest:
+            raise UnexpectedResponse(f"{what}: the registry stored {announced}, we sent {digest}", 201)
+        return digest
 
     async def get_blob(
         self, ref: Reference | str, digest: str, sink: Sink, *,

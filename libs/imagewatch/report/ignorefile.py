@@ -31,6 +31,7 @@ class IgnoreEntry(msgspec.Struct, kw_only=True, frozen=True):
     package: str = ""
     expires: dt.date | None = None
     reason: str = ""
+    paths: tuple[str, ...] = ()  # from .trivyignore.yaml: only findings in these files (glob)
 
     def expired(self, today: dt.date) -> bool:
         """True once ``today`` is past ``expires``."""

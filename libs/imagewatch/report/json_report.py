@@ -70,9 +70,38 @@ def vulnerability_json(f: Finding, ranked: Ranked | None = None) -> dict:
         "PkgID": f"{f.package}@{f.version}", "PkgName": f.package, "PkgPath": f.path,
         "PkgIdentifier": _drop_empty({"PURL": f.purl}), "InstalledVersion": f.version,
         "FixedVersion": ", ".join(f.fixed_versions), "Status": "fixed" if f.fixable else "affected",
-        "Layer": _layer(f.layer), "Title": f.summary, "Severity": f.severity.upper(),
+        "Layer": _layer(f.layer), "PrimaryURL": primary_url(f), "Title": f.summary,
+        "Description": f.description, "Severity": f.severity.upper(),
         "SeveritySource": f.severity_source, "Score": f.score, "Reachability": f.reachability,
+        "CVSS": cvss_json(f), "References": f.references,
     } | {k: v for k, v in extra.items() if v is not None})
+
+
+def primary_url(f: Finding) -> str:
+    """The page a reader opens first: NVD for a CVE, GitHub for a GHSA, else OSV's page of the advisory."""
+    if f.cve:
+        return f"https://nvd.nist.gov/vuln/detail/{f.cve}"
+    if f.advisory_id.startswith("GHSA-"):
+        return f"https://github.com/advisories/{f.advisory_id}"
+    return f"https://osv.dev/vulnerability/{f.advisory_id}"
+
+
+def cvss_json(f: Finding) -> dict:
+    """Trivy's ``CVSS`` object: per source (the advisory's database), ``V2Vector``/``V3Vector``/``V40Vector``
+    with their scores."""
+    from imagewatch.advisories.severity import cvss_score
+
+    entry: dict = {}
+    for vector in f.cvss:
+        kind = "V40" if vector.startswith("CVSS:4") else "V3" if vector.startswith("CVSS:3") else "V2"
+        try:
+            score, _rating = cvss_score(f"CVSS_{'V4' if kind == 'V40' else kind}", vector)
+        except ValueError:
+            continue
+        entry.setdefault(f"{kind}Vector", vector)
+        entry.setdefault(f"{kind}Score", score)
+    source = f.advisory_id.split("-", 1)[0].lower() or "osv"
+    return {source: entry} if entry else {}
 
 
 def secret_json(s: SecretFinding) -> dict:

@@ -25,8 +25,16 @@ def _finding_purl(f: Finding) -> str:
     return f.purl or package_purl(Package(name=f.package, version=f.version, ecosystem=f.ecosystem))
 
 
+def _in_paths(e: IgnoreEntry, path: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    return not e.paths or any(fnmatchcase(path.lstrip("/"), p.lstrip("/")) for p in e.paths)
+
+
 def _entry_matches_finding(e: IgnoreEntry, f: Finding) -> bool:
     if e.id != f.advisory_id and e.id not in f.ids:
+        return False
+    if not _in_paths(e, f.path):
         return False
     if not e.package:
         return True
@@ -36,7 +44,7 @@ def _entry_matches_finding(e: IgnoreEntry, f: Finding) -> bool:
 
 
 def _entry_matches_secret(e: IgnoreEntry, s: SecretFinding) -> bool:
-    return e.id == s.rule_id and (not e.package or e.package == s.path)
+    return e.id == s.rule_id and (not e.package or e.package == s.path) and _in_paths(e, s.path)
 
 
 def _vex_verdict(f: Finding, vex: list[VexDoc], result: ScanResult) -> tuple[VexStatement, str] | None:

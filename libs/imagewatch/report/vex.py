@@ -114,13 +114,19 @@ def _statement(raw: object, n: int, source: str, doc_time: datetime) -> VexState
 
 
 def parse_vex(data: bytes | str, source: str = "vex") -> VexDoc:
-    """Parse one OpenVEX JSON document; raises ``VexError`` naming the bad statement."""
+    """Parse one OpenVEX, CycloneDX VEX or CSAF VEX JSON document (``report.vexformats``); raises ``VexError`` naming the bad statement."""
     try:
         doc = json.loads(data)
     except ValueError as e:
         raise VexError(f"report: {source}: not valid JSON: {e}") from None
+    from imagewatch.report import vexformats
+
+    if vexformats.is_cyclonedx(doc):
+        return vexformats.parse_cyclonedx_vex(doc, source)
+    if vexformats.is_csaf(doc):
+        return vexformats.parse_csaf_vex(doc, source)
     if not isinstance(doc, dict) or "openvex" not in str(doc.get("@context", "")):
-        raise VexError(f"report: {source}: not an OpenVEX document (no openvex @context)")
+        raise VexError(f"report: {source}: not an OpenVEX document (nor CycloneDX or CSAF VEX)")
     doc_time = _time(doc.get("timestamp"), _EPOCH)
     statements = doc.get("statements")
     if not isinstance(statements, list):

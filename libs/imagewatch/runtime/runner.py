@@ -139,7 +139,7 @@ async def connect(name: str, config: Config) -> ServiceContext:
     """Connect NATS, PostgreSQL (migrating) and the blob store."""
     bus = await Bus.connect(config.bus, name=f"imagewatch-{name}")
     pool = await connect_pool(config.database.url, config.database.min_pool, config.database.max_pool)
-    blobs = open_blob_store(config.blobs, js=bus.js, data_dir=Path(config.data_dir))
+    blobs = open_blob_store(config.blobs, js=bus.js, data_dir=data_dir(config))
     return ServiceContext(name, config, bus, pool, blobs, Metrics(name))
 
 

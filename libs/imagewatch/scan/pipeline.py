@@ -33,7 +33,7 @@ from imagewatch.scan.progress import Progress
 from imagewatch.scan.target import TargetImage
 from imagewatch.config import MalwareConfig
 from imagewatch.secrets import DirectorySecretCache, SecretLayerSource, ThreadScanners, scan_image
-from imagewatch.store.installation import fingerprint_key
+from imagewatch.advisories.lookup import AdvisoryLookup
 from imagewatch.store.signals import signals_for
 from imagewatch.store.workloads import in_use
 
@@ -122,9 +122,23 @@ def _config_json(data: bytes) -> Mapping[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
-                   progress: Progress) -> tuple[ScanResult, PipelineStats]:
-    """Scan ``image`` against the advisory store in ``pool``; raises ``ScanError`` on failure."""
+def _postgres(store: Any) -> Any:
+    """The asyncpg pool behind ``store``, or None for the portable file (or no store)."""
+    if store is None:
+        return None
+    if isinstance(store, AdvisoryLookup):
+        return getattr(store, "conn", None)
+    return store
+
+
+async def scan_one(image: TargetImage, store: Any, options: PipelineOptions, progress: Progress,
+                   *, fingerprint_key: bytes) -> tuple[ScanResult, PipelineStats]:
+    """Scan ``image``; raises ``ScanError`` on failure.
+
+    ``store`` answers the vulnerability matching (an ``AdvisoryLookup`` or an
+    asyncpg pool; None when the vuln scanner is off); ``fingerprint_key`` keys
+    the secret fingerprints.
+    """
     stats = PipelineStats()
     do_secrets = bool(options.scanners & {"secret", "misconfig", "malware"})
     do_inventory = options.inventory or bool(options.scanners & {"vuln", "malware"})
@@ -134,10 +148,8 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     sec_cache = DirectorySecretCache(options.cache_dir / "secrets") if do_secrets else None
     scanners = None
     if do_secrets:
-        # The installation's key: the CLI and the services fingerprint a secret alike.
         malware = options.malware if "malware" in options.scanners else MalwareConfig(yara=False, checks=False)
-        scanners = ThreadScanners(await fingerprint_key(pool), max_file_bytes=options.max_secret_file_bytes,
-                                  malware=malware)
+        scanners = ThreadScanners(fingerprint_key, max_file_bytes=options.max_secret_file_bytes, malware=malware)
     progress.set_stage("fetching", len(image.layers))
     needed = await _missing(image.layers, inv_cache, keys, sec_cache, scanners.version if scanners else "")
     await asyncio.gather(*(image.blob(layer) for layer in needed))
@@ -167,17 +179,20 @@ async def scan_one(image: TargetImage, pool: Any, options: PipelineOptions,
     composed = inv.inventory if inv is not None else Inventory()
     stats.inventory_read = list(inv.analysed) if inv is not None else []
     findings, coverage, signals, eol = [], None, {}, []
-    if options.scanners & {"vuln", "malware"}:
+    if options.scanners & {"vuln", "malware"} and store is not None:
         progress.set_stage("matching")
-        findings = await match_packages(pool, composed.packages, composed.os)
-        if "vuln" in options.scanners:
+        findings = await match_packages(store, composed.packages, composed.os)
+        # coverage, KEV/EPSS, end of life and workloads live in PostgreSQL; the portable file has none
+        pool = _postgres(store)
+        if "vuln" in options.scanners and pool is not None:
             coverage = await coverage_of(pool, composed.packages, composed.os)
             signals = await signals_for(pool, (i for f in findings for i in (f.ids or [f.advisory_id])))
             eol = await image_eol(pool, composed.packages, composed.os)
     wanted = {k for k, s in (("vulnerability", "vuln"), ("malware", "malware")) if s in options.scanners}
     findings = [f for f in findings if f.kind in wanted]
+    pool = _postgres(store)
     facts = image_facts(_config_json(image.config_data),
-                        in_use=bool(image.digest and await in_use(pool, [image.digest])))
+                        in_use=bool(pool is not None and image.digest and await in_use(pool, [image.digest])))
     kinds = {k for k, s in (("secret", "secret"), ("misconfiguration", "misconfig"), ("malware", "malware"))
              if s in options.scanners}
     secret_findings = [f for f in (found.findings if found else []) if f.kind in kinds]

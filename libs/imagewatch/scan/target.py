@@ -90,9 +90,24 @@ class _Downloads:
             task.cancel()
 
 
+ClientFactory = Callable[[list[str]], contextlib.AbstractAsyncContextManager]
+"""``factory(trusted_hosts)`` → an async context manager yielding a ``RegistryClient``."""
+
+
+def _default_client(fetcher: FetcherConfig) -> ClientFactory:
+    @contextlib.asynccontextmanager
+    async def factory(trusted: list[str]):
+        from imagewatch.fetcher import fetch
+
+        policy = fetch.egress_policy(fetcher, fetch.credential_hosts(fetcher), trusted)
+        async with fetch.session_for(policy, trust_env=True) as session:
+            yield fetch.make_client(session, fetcher, use_docker_config=True, trusted=trusted)
+    return factory
+
+
 @contextlib.asynccontextmanager
 async def _registry(text: str, platform: str, fetcher: FetcherConfig, tmp_dir: Path,
-                    progress: Progress) -> AsyncIterator[TargetImage]:
+                    progress: Progress, client_factory: ClientFactory | None) -> AsyncIterator[TargetImage]:
     from imagewatch.fetcher import fetch
     try:
         reference = Reference.parse(text)
@@ -101,8 +116,7 @@ async def _registry(text: str, platform: str, fetcher: FetcherConfig, tmp_dir: P
     # the registry the user named on the command line is theirs to reach; redirects and
     # token realms it sends still pass the egress policy
     trusted = [reference.api_host]
-    async with fetch.session_for(fetch.egress_policy(fetcher, fetch.credentials_table(fetcher), trusted)) as session:
-        client = fetch.make_client(session, fetcher, use_docker_config=True, trusted=trusted)
+    async with (client_factory or _default_client(fetcher))(trusted) as client:
         try:
             images = await fetch.resolve(client, reference, [platform])
         except _TARGET_ERRORS as exc:
@@ -154,12 +168,16 @@ async def _local(kind: str, rest: str, platform: str, tmp_dir: Path,
 
 def open_target(text: str, *, platform: str, fetcher: FetcherConfig, tmp_dir: Path,
                 progress: Progress, max_archive_bytes: int = MAX_ARCHIVE_BYTES,
+                client_factory: ClientFactory | None = None,
                 ) -> contextlib.AbstractAsyncContextManager[TargetImage]:
     """The image ``text`` names, open until the block ends; raises ``ScanError`` (exit 2 or 3).
 
-    A docker archive that would extract to more than ``max_archive_bytes`` is refused.
+    A docker archive that would extract to more than ``max_archive_bytes`` is
+    refused. ``client_factory(trusted_hosts)`` makes the registry client
+    (``--insecure``, ``--username``); by default one from the fetcher settings
+    and ``~/.docker/config.json``, under the egress policy.
     """
     kind, rest = parse_target(text)
     if kind == "registry":
-        return _registry(rest, platform, fetcher, tmp_dir, progress)
+        return _registry(rest, platform, fetcher, tmp_dir, progress, client_factory)
     return _local(kind, rest, platform, tmp_dir, progress, max_archive_bytes)

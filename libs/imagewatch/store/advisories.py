@@ -237,6 +237,63 @@ async def advisories_for(conn: Any, ecosystem: str, names: Iterable[str]) -> dic
     return out
 
 
+class PgAdvisories:
+    """The PostgreSQL advisory store as an ``AdvisoryLookup`` (``conn`` is a pool or a connection)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def advisories_for(self, ecosystem: str, names: Iterable[str]) -> dict[str, list[Advisory]]:
+        """See ``advisories_for``."""
+        return await advisories_for(self.conn, ecosystem, names)
+
+    async def known_severities(self, vuln_ids: Iterable[str]) -> dict[str, list[Known]]:
+        """See ``known_severities``."""
+        return await known_severities(self.conn, vuln_ids)
+
+    async def cve_ratings(self, vuln_ids: Iterable[str]) -> dict[str, list[tuple[str, float | None, str]]]:
+        """See ``imagewatch.store.signals.cve_ratings``."""
+        from imagewatch.store import signals  # signals builds on this module's connection helper
+
+        return await signals.cve_ratings(self.conn, vuln_ids)
+
+
+_EXPORT_CHILDREN = {
+    "advisory_packages": "SELECT advisory_id, ecosystem, name FROM advisory_packages"
+                         " WHERE advisory_id > $1 AND advisory_id <= $2 ORDER BY advisory_id",
+    "advisory_severities": "SELECT advisory_id, vuln_id, score, rating FROM advisory_severities"
+                           " WHERE advisory_id > $1 AND advisory_id <= $2 ORDER BY advisory_id",
+}
+
+
+async def export_rows(conn: Any, batch: int = BATCH) -> AsyncIterator[tuple[str, list[tuple]]]:
+    """Every row the portable database needs, in batches: (table, rows).
+
+    Tables: ``advisories`` (id, source, modified, withdrawn, doc text; all
+    records, withdrawn ones too), ``advisory_packages`` (advisory id,
+    ecosystem, name), ``advisory_severities`` (advisory id, vuln id, score,
+    rating), then ``advisory_sources`` (name, fingerprint, last sync, records).
+    One read-only repeatable-read transaction, so the tables agree.
+    """
+    async with _connection(conn) as c:
+        async with c.transaction(isolation="repeatable_read", readonly=True):
+            after = ""
+            while True:
+                rows = await c.fetch("SELECT id, source, modified, withdrawn, doc::text AS doc FROM advisories"
+                                     " WHERE id > $1 ORDER BY id LIMIT $2", after, batch)
+                if not rows:
+                    break
+                last = rows[-1]["id"]
+                yield "advisories", [tuple(r) for r in rows]
+                for table, sql in _EXPORT_CHILDREN.items():
+                    children = await c.fetch(sql, after, last)
+                    if children:
+                        yield table, [tuple(r) for r in children]
+                after = last
+            rows = await c.fetch("SELECT name, fingerprint, last_sync, records FROM advisory_sources ORDER BY name")
+            yield "advisory_sources", [tuple(r) for r in rows]
+
+
 async def get_advisory(conn: Any, advisory_id: str) -> Advisory | None:
     """One stored advisory by id (withdrawn ones too), or None."""
     async with _connection(conn) as c:
