@@ -61,7 +61,7 @@ class BusConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     password: str = ""
     stream: str = "IMAGEWATCH"
     max_deliver: int = 5
-    ack_wait: float = 30.0
+    ack_wait: float = 12.0
     nak_delay: float = 2.0
     max_age_days: int = 7
     duplicate_window: float = 600.0
