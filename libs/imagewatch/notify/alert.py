@@ -122,7 +122,8 @@ class Alert(msgspec.Struct, kw_only=True, frozen=True):
     ``partial`` says the scan could not read everything (``problems``, the
     first few lines): the alert may miss findings. ``not_covered`` names the
     OS release and ecosystems no advisory data covers: no findings there means
-    nothing was checked, not clean.
+    nothing was checked, not clean. ``fix`` is the remediation plan's single most
+    effective action in a few words (``matcher.remediation``), shown in the title.
     """
 
     image: ImageRef
@@ -138,6 +139,7 @@ class Alert(msgspec.Struct, kw_only=True, frozen=True):
     partial: bool = False
     problems: list[str] = []
     not_covered: list[str] = []
+    fix: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -194,6 +196,7 @@ def build_alert(
     signals: Mapping[str, Signals] | None = None,
     facts: ImageFacts | None = None,
     not_covered: Iterable[str] = (),
+    fix: str = "",
 ) -> Alert:
     """Build the alert for one image event from stored findings and secrets.
 
@@ -202,7 +205,8 @@ def build_alert(
     events that would otherwise share an idempotency key. ``signals`` (KEV,
     EPSS per CVE) and ``facts`` place each finding in the fix-first order
     (``matcher.priority``) and mark the known exploited ones. ``not_covered``
-    are the OS release and ecosystems no advisory data covered (``matcher.coverage``).
+    are the OS release and ecosystems no advisory data covered (``matcher.coverage``);
+    ``fix`` the most effective action of the image's remediation plan.
     """
     new = set(new_ids)
     findings = list(findings)
@@ -230,6 +234,7 @@ def build_alert(
         partial=bool(problems := list(problems)),
         problems=problems[:MAX_PROBLEMS_SHOWN],
         not_covered=list(not_covered),
+        fix=fix,
     )
     return alert.with_items(vulns, shown_secrets, misconfigs)
 

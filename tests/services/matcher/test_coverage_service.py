@@ -1,4 +1,4 @@
-"""Coverage stored at match time: an Alpine 3.22 image with no advisory data warns "not covered" in the API."""
+"""Coverage stored at match time (an Alpine 3.22 image with no data warns "not covered"), and the remediation API."""
 
 from __future__ import annotations
 
@@ -54,6 +54,18 @@ async def test_uncovered_release_warns_in_api_admission_and_alert(config, pg_dsn
                 body = await resp.json()
             [entry] = body["coverage"]["entries"]
             assert entry["covered"] and entry["sources"] == ["test"] and body["warnings"] == []
+
+            # the remediation plan of the stored image: one apk line for the openssl origin
+            async with http.get(f"/v1/images/{covered}/remediation") as resp:
+                plan = await resp.json()
+            assert resp.status == 200 and plan["image"] == covered
+            [action] = plan["actions"]
+            assert action["kind"] == "os" and action["package"] == "openssl" and action["packages"] == ["libssl3"]
+            assert action["command"] == "apk add --upgrade libssl3" and action["fixes"] == plan["fixable"] > 0
+            assert action["installed"] == ["3.1.4-r0"] and action["text"] == plan["top"]
+            assert plan["headline"] == f"upgrade openssl to {action['target']} (fixes {action['fixes']})"
+            async with http.get("/v1/images/sha256:nope/remediation") as resp:
+                assert resp.status == 404
 
         async with pool.acquire() as conn:
             summary = await scan_summary(conn, [bare, covered])
