@@ -204,7 +204,8 @@ def plan_for(findings: Iterable[Finding], packages: list[Package], os: OSInfo | 
     actions.sort(key=lambda a: (-a.fixes, -a.critical, -a.high, a.package))
     fixable = sum(a.fixes for a in actions)
     base_n = sum(1 for items in groups.values() for f, _ in items if f.layer in base)
-    base_critical = sum(1 for items in groups.values() for f, _ in items if f.layer in base and f.severity == "critical")
+    base_critical = sum(1 for items in groups.values() for f, _ in items
+                        if f.layer in base and f.severity == "critical")
     plan = Plan(actions=actions, unfixed=unfixed, fixable=fixable, base_fixable=base_n, app_fixable=fixable - base_n)
     candidates: list[tuple[int, int, str, str]] = [
         (a.fixes, a.critical, a.text, f"upgrade {a.package} to {a.target} (fixes {a.fixes})") for a in actions]

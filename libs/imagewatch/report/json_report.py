@@ -14,8 +14,9 @@ or tampered files (``Source: file``, rule, file, layer, removed in), never file
 contents.
 
 ``EndOfLife`` (ours) lists the OS release and runtimes past their end of
-life (kind ``eol``, with the date). ``Remediation`` (ours) is the plan of ``matcher.remediation``: the
-upgrades (``Actions``), ``Top``, ``Advice`` and the findings with no fix (``Unfixed``). ``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
+life (kind ``eol``, with the date). ``Remediation`` (ours) is the plan of
+``matcher.remediation``: the upgrades (``Actions``), ``Top``, ``Advice`` and the
+findings with no fix (``Unfixed``). ``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
 advisory records, sources and last sync it was matched against; ``Warnings``
 says what was not covered. Empty lists are left out of a Result. ``Packages`` are always listed (Trivy
 needs ``--list-all-pkgs``). Suppressed findings go to the Result's
