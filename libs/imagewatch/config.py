@@ -225,6 +225,7 @@ class AdmissionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     node_platforms: list[str] = []
     resolve_timeout: float = 3.0
     deny_partial: bool = False  # deny images whose scan could not read everything (else a warning)
+    deny_not_covered: bool = False  # deny images with an OS release/ecosystem no advisory data covers (else a warning)
     token: str = ""
     tag_source: str = "registry"
     max_lookups: int = 16

@@ -162,6 +162,7 @@ async def resolve(request: web.Request, review: Review, images: list[ContainerIm
             st.scanned, st.counts, st.fixable = True, known["counts"], known["fixable"]
             st.malware = malware.get(st.digest, 0)
             st.partial = bool(known.get("problems"))
+            st.not_covered = list(known.get("not_covered") or [])
     return statuses
 
 

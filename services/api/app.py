@@ -13,7 +13,7 @@ from imagewatch_services.api import events, images, notifications
 from imagewatch_services.api import packages as image_packages
 from imagewatch_services.api import malware
 from imagewatch_services.api import secrets as image_secrets
-from imagewatch_services.api import priorities, vulnerabilities
+from imagewatch_services.api import priorities, remediation, vulnerabilities
 from imagewatch_services.api import admission, dlq, harbor, openapi
 from imagewatch_services.api.keys import CTX, MAX_BODY, TOKEN
 
@@ -42,6 +42,7 @@ def build_app(ctx: ServiceContext) -> web.Application:
         web.get("/v1/images", images.list_images),
         web.get("/v1/images/{digest}", images.get_image),
         web.get("/v1/images/{digest}/vulnerabilities", vulnerabilities.image_vulnerabilities),
+        web.get("/v1/images/{digest}/remediation", remediation.image_remediation),
         web.get("/v1/findings", vulnerabilities.findings_by_vulnerability),
         web.get("/v1/priorities", priorities.fleet_priorities),
         web.get("/v1/images/{digest}/packages", image_packages.list_packages),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
+from imagewatch.store import coverage as coverage_store
 from imagewatch.store import images as store
 
 from imagewatch_services.api import pagination
@@ -32,10 +34,19 @@ async def list_images(request: web.Request) -> web.Response:
 
 
 async def get_image(request: web.Request) -> web.Response:
-    """``GET /v1/images/{digest}``: the image with tags, layers and stage status."""
+    """``GET /v1/images/{digest}``: the image with tags, layers, stage status and coverage.
+
+    ``coverage`` lists the OS release and ecosystems the image was matched
+    against (sources, record counts, last sync; null before the first match);
+    ``warnings`` say what was not covered, so an empty findings list is never
+    read as clean when nothing was checked.
+    """
     ctx = request.app[CTX]
     async with ctx.pool.acquire() as conn:
         image = await store.get_image(conn, request.match_info["digest"], ctx.config.bus.stall_deadline)
+        coverage = await coverage_store.image_coverage(conn, image["digest"]) if image else None
     if image is None:
         return web.json_response({"error": "image not found"}, status=404)
+    image["coverage"] = None if coverage is None else {"entries": [msgspec.structs.asdict(e) for e in coverage.entries]}
+    image["warnings"] = list(coverage.warnings) if coverage is not None else []
     return web.json_response(image)

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from imagewatch.matcher.remediation import Plan
 from imagewatch.messages import PushEvent
 from imagewatch.models import SEVERITY_ORDER, Finding, OSInfo, Package, SecretFinding
 
@@ -118,6 +119,11 @@ ROUTES: tuple[RouteDoc, ...] = (
                      "items": {"type": "array", "items": OBJECT},
                      "next_cursor": {"type": ["string", "null"]}}}),
                         "400": ERR_400, "404": ERR_404}),
+    RouteDoc("GET", "/v1/images/{digest}/remediation", "An image's remediation plan: the fewest upgrades that "
+             "remove its fixable findings, layer attribution and advice", "findings",
+             params=(DIGEST,),
+             responses={"200": ("the plan (actions most effective first, each with a text line; top: the single"
+                                " most effective action)", {**ref("Plan")}), "404": ERR_404}),
     RouteDoc("GET", "/v1/findings", "Which images have this vulnerability", "findings",
              params=(Param("cve", "a CVE id"), Param("id", "any advisory id or alias (GHSA, PYSEC, GO-...)"),
                      LIMIT, CURSOR),
@@ -216,7 +222,7 @@ ROUTES: tuple[RouteDoc, ...] = (
 
 
 def _components() -> dict[str, Any]:
-    _, structs = msgspec.json.schema_components((Finding, Package, SecretFinding, OSInfo, PushEvent),
+    _, structs = msgspec.json.schema_components((Finding, Package, SecretFinding, OSInfo, PushEvent, Plan),
                                                 ref_template=_REF)
     loose = {"type": "object", "additionalProperties": True}
     return {**structs,
@@ -235,7 +241,12 @@ def _components() -> dict[str, Any]:
                 "scan_status": {"enum": ["failed", "running", "pending", "partial", "complete"],
                                 "description": "partial: a stage could not read everything (see problems)"},
                 "problems": {"type": "array", "items": {"type": "string"},
-                             "description": "what the scan could not read, as 'stage: detail'"}}},
+                             "description": "what the scan could not read, as 'stage: detail'"},
+                "coverage": {"anyOf": [loose, {"type": "null"}],
+                             "description": "entries: per OS release/ecosystem the records, sources, last_sync"
+                                            " and covered it was matched against (null before the first match)"},
+                "warnings": {"type": "array", "items": {"type": "string"},
+                             "description": "what was not covered (no advisory data): not checked, not clean"}}},
             "DeadLetterView": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "stage": {"type": "string"}, "subject": {"type": "string"},
                 "error": {"type": "string"}, "deliveries": {"type": "integer"},

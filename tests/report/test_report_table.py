@@ -25,7 +25,7 @@ def test_table_groups_by_target_in_order(scan_result):
     assert sections == [
         "registry.example.test/team/app:1.4.2 (debian 12)", "Python (python-pkg)",
         "usr/local/bin/app (gobinary)", "app/.env (secrets)", "root/.config/gh/hosts.yml (secrets)",
-        "config:Env (misconfigurations)", "config:User (misconfigurations)",
+        "config:Env (misconfigurations)", "config:User (misconfigurations)", "Fix",
     ]
 
 

@@ -78,7 +78,8 @@ class ImageStatus:
     ``note`` says why an image is not scanned (unknown tag, scan failed, ...).
     ``counts`` and ``fixable`` count findings by severity; ``malware`` counts
     malware findings (known-malicious packages, malicious or tampered files);
-    ``partial`` is true when a stage could not read everything (the counts may be too low).
+    ``partial`` is true when a stage could not read everything (the counts may be too low);
+    ``not_covered`` names the OS release and ecosystems no advisory data covers (nothing was checked there).
     """
 
     image: ContainerImage
@@ -91,6 +92,7 @@ class ImageStatus:
     fixable: dict[str, int] = field(default_factory=dict)
     malware: int = 0
     partial: bool = False
+    not_covered: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -325,6 +327,12 @@ def decide(policy: AdmissionConfig, statuses: list[ImageStatus]) -> Decision:
                 reasons.append(f"{st.label}: scan partial (parts of the image could not be read)")
             else:
                 warnings.append(f"imagewatch: {st.label}: scan partial (parts of the image could not be read)")
+        if st.not_covered:
+            what = f"not covered ({', '.join(st.not_covered)}: no advisory data)"
+            if policy.deny_not_covered:
+                reasons.append(f"{st.label}: {what}")
+            else:
+                warnings.append(f"imagewatch: {st.label}: {what}")
         counts = st.fixable if policy.only_fixable else st.counts
         bad = _counts_text(counts, blocking)
         if bad:

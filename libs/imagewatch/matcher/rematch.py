@@ -15,9 +15,11 @@ import asyncio
 
 from imagewatch.runtime.bus import Delivery
 from imagewatch.runtime.logs import get_logger
+from imagewatch.matcher.coverage import coverage_of
 from imagewatch.matcher.matching import match_packages, new_ids, rematch_packages
 from imagewatch.messages import SUBJECT_FINDINGS, FindingsReady, VulnDBChanged
 from imagewatch.runtime.runner import ServiceContext
+from imagewatch.store import coverage as coverage_store
 from imagewatch.store import findings as findings_store
 from imagewatch.store import packages as packages_store
 
@@ -38,6 +40,7 @@ async def rematch_image(ctx: ServiceContext, digest: str, update_id: str,
                 again, found = await rematch_packages(conn, packages, os, changed)
                 await findings_store.replace_package_findings(
                     conn, digest, [(p.ecosystem, p.name, p.version) for p in again], found)
+                await coverage_store.save_coverage(conn, digest, await coverage_of(conn, packages, os))
                 new = new_ids(known, found)
                 await findings_store.record_rematch(conn, update_id, digest, new)
         if not new:  # nothing new, or not matched yet: its push match will see the update

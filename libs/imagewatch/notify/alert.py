@@ -120,7 +120,10 @@ class Alert(msgspec.Struct, kw_only=True, frozen=True):
     of vulnerabilities held, most severe first. ``api_url`` links the full
     report; ``idempotency_key`` is the same for the same image event.
     ``partial`` says the scan could not read everything (``problems``, the
-    first few lines): the alert may miss findings.
+    first few lines): the alert may miss findings. ``not_covered`` names the
+    OS release and ecosystems no advisory data covers: no findings there means
+    nothing was checked, not clean. ``fix`` is the remediation plan's single most
+    effective action in a few words (``matcher.remediation``), shown in the title.
     """
 
     image: ImageRef
@@ -135,6 +138,8 @@ class Alert(msgspec.Struct, kw_only=True, frozen=True):
     idempotency_key: str = ""
     partial: bool = False
     problems: list[str] = []
+    not_covered: list[str] = []
+    fix: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -190,6 +195,8 @@ def build_alert(
     problems: Iterable[str] = (),
     signals: Mapping[str, Signals] | None = None,
     facts: ImageFacts | None = None,
+    not_covered: Iterable[str] = (),
+    fix: str = "",
 ) -> Alert:
     """Build the alert for one image event from stored findings and secrets.
 
@@ -197,7 +204,9 @@ def build_alert(
     same tag (``FindingsReady.new``). ``event_id`` optionally distinguishes
     events that would otherwise share an idempotency key. ``signals`` (KEV,
     EPSS per CVE) and ``facts`` place each finding in the fix-first order
-    (``matcher.priority``) and mark the known exploited ones.
+    (``matcher.priority``) and mark the known exploited ones. ``not_covered``
+    are the OS release and ecosystems no advisory data covered (``matcher.coverage``);
+    ``fix`` the most effective action of the image's remediation plan.
     """
     new = set(new_ids)
     findings = list(findings)
@@ -224,6 +233,8 @@ def build_alert(
         idempotency_key=idempotency_key(image, reason, advisory_ids, event_id),
         partial=bool(problems := list(problems)),
         problems=problems[:MAX_PROBLEMS_SHOWN],
+        not_covered=list(not_covered),
+        fix=fix,
     )
     return alert.with_items(vulns, shown_secrets, misconfigs)
 

@@ -27,6 +27,8 @@ from imagewatch.messages import FindingsReady, SecretsReady
 from imagewatch.matcher.priority import rank_image
 from imagewatch.notify.alert import ImageRef, build_alert
 from imagewatch.notify.compose import decide
+from imagewatch.matcher.remediation import image_plan
+from imagewatch.store import coverage as coverage_store
 from imagewatch.store import findings as findings_store
 from imagewatch.store import images as images_store
 from imagewatch.store import outbox
@@ -108,6 +110,9 @@ class EventHandler:
                           for line in stage.get("problems", [])],
                 signals={i: r.signals for r in ranked for i in (r.finding.ids or [r.finding.advisory_id])},
                 facts=ranked[0].facts if ranked else None,
+                not_covered=[e.ecosystem for e in coverage.not_covered]
+                if (coverage := await coverage_store.image_coverage(conn, digest)) else [],
+                fix=plan.headline if (plan := await image_plan(conn, digest)) else "",
             )
             state = await outbox.load_state(conn, registry, repository, tag)
             decision = decide(alert, state, cfg.notify.routes, cfg.renderers)

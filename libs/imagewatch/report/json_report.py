@@ -14,7 +14,9 @@ or tampered files (``Source: file``, rule, file, layer, removed in), never file
 contents.
 
 ``EndOfLife`` (ours) lists the OS release and runtimes past their end of
-life (kind ``eol``, with the date). ``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
+life (kind ``eol``, with the date). ``Remediation`` (ours) is the plan of
+``matcher.remediation``: the upgrades (``Actions``), ``Top``, ``Advice`` and the
+findings with no fix (``Unfixed``). ``Coverage`` (ours, not Trivy's) lists each OS release and ecosystem with the
 advisory records, sources and last sync it was matched against; ``Warnings``
 says what was not covered. Empty lists are left out of a Result. ``Packages`` are always listed (Trivy
 needs ``--list-all-pkgs``). Suppressed findings go to the Result's
@@ -195,6 +197,18 @@ def report_dict(result: ScanResult) -> dict:
             "Kind": e.kind, "Class": e.component, "Product": e.product, "Cycle": e.cycle, "Name": e.name,
             "Version": e.version, "EOL": e.eol, "ExtendedSupportUntil": e.extended_until,
             "Evidence": e.evidence, "Latest": e.latest}) for e in result.eol]
+    plan = result.remediation()
+    if plan.actions or plan.advice:
+        doc["Remediation"] = _drop_empty({
+            "Top": plan.top, "Advice": plan.advice,
+            "Actions": [_drop_empty({
+                "Kind": a.kind, "Ecosystem": a.ecosystem, "Package": a.package, "Packages": a.packages,
+                "InstalledVersions": a.installed, "Target": a.target, "Command": a.command, "Layer": a.layer,
+                "IDs": a.ids}) | {"Fixes": a.fixes, "Critical": a.critical, "High": a.high}
+                for a in plan.actions],
+            "Unfixed": [{"VulnerabilityID": u.advisory_id, "PkgName": u.package, "InstalledVersion": u.version,
+                         "Severity": u.severity.upper()} for u in plan.unfixed],
+        }) | {"Fixable": plan.fixable, "BaseFixable": plan.base_fixable, "AppFixable": plan.app_fixable}
     if result.coverage is not None:
         doc["Coverage"] = [_drop_empty({
             "Class": "os-pkgs" if e.kind == "os" else "lang-pkgs", "Ecosystem": e.ecosystem,

@@ -14,6 +14,7 @@ import msgspec
 
 from imagewatch import __version__
 from imagewatch.matcher.coverage import Coverage
+from imagewatch.matcher.remediation import Plan, plan_for
 from imagewatch.matcher.priority import ImageFacts, Ranked, rank
 from imagewatch.models import EolFinding, Finding, OSInfo, Package, SecretFinding
 from imagewatch.store.signals import Signals
@@ -56,6 +57,7 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     table and JSON order vulnerabilities (``severity`` or ``priority``).
     ``eol`` lists the OS release and runtimes past their end of life.
     ``problems`` lists what the scan could not read: non-empty means partial.
+    ``layers`` are the image's layer diff_ids, base first (for the remediation plan's layer attribution).
     """
 
     reference: str
@@ -71,6 +73,7 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     signals: dict[str, Signals] = {}
     facts: ImageFacts | None = None
     eol: list[EolFinding] = []
+    layers: list[str] = []
     sort: Literal["severity", "priority"] = "severity"
     created: datetime = msgspec.field(default_factory=_now)
     tool_version: str = __version__
@@ -100,6 +103,10 @@ class ScanResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     def ranking(self) -> dict[tuple[str, str, str, str, str], Ranked]:
         """Each finding (by ``finding_ref``) with its signals and priority, ranks over these findings."""
         return {finding_ref(r.finding): r for r in rank(self.findings, self.signals, self.facts or ImageFacts())}
+
+    def remediation(self) -> Plan:
+        """The remediation plan of the findings (``matcher.remediation``)."""
+        return plan_for(self.findings, self.packages, self.os, self.layers, self.eol)
 
     @property
     def has_signals(self) -> bool:

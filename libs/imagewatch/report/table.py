@@ -201,9 +201,30 @@ def render_table(result: ScanResult, *, color: bool = False) -> str:
         lines += _grid(["Component", "Version", "End of life", "Found in", "Latest"],
                        [[e.name, e.version, e.eol or "ended", _clip(e.evidence, 50), e.latest] for e in result.eol],
                        [None] * len(result.eol))
+    lines += _fix_section(result)
     if result.coverage is not None:
         lines += ["", *(f"Warning: {w}" for w in result.coverage.warnings)] if result.coverage.warnings else []
     return "\n".join(lines) + "\n"
+
+
+def _fix_section(result: ScanResult) -> list[str]:
+    """The remediation plan: the most effective action, one row per upgrade, the advice."""
+    plan = result.remediation()
+    if not (plan.actions or plan.advice):
+        return []
+    out = ["", "Fix", "===", f"Fixable: {plan.fixable} findings by {len(plan.actions)} upgrades"
+           + (f"; no fix yet: {len(plan.unfixed)}" if plan.unfixed else "")]
+    if plan.top:
+        out.append(f"First: {plan.top}")
+    if plan.actions:
+        out.append("")
+        rows = [[a.package, ", ".join(a.installed), a.target, str(a.fixes), str(a.critical), a.layer,
+                 _clip(a.command, 80)] for a in plan.actions]
+        out += _grid(["Package", "Installed", "Upgrade to", "Fixes", "Critical", "Layer", "Command"], rows,
+                     [None] * len(rows))
+    if plan.advice:
+        out += ["", *(f"Advice: {a}" for a in plan.advice)]
+    return out
 
 
 class TableFormat:

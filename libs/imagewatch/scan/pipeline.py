@@ -200,5 +200,5 @@ async def scan_one(image: TargetImage, store: Any, options: PipelineOptions, pro
     result = ScanResult(reference=image.reference, digest=image.digest, platform=image.platform,
                         os=composed.os, packages=composed.packages, findings=findings, secrets=secret_findings,
                         coverage=coverage, problems=inv.problems if inv is not None else [],
-                        signals=signals, facts=facts, eol=eol)
+                        signals=signals, facts=facts, eol=eol, layers=[layer.diff_id for layer in image.layers])
     return result, stats

@@ -320,11 +320,13 @@ async def resolve_digest(conn: asyncpg.Connection, digest: str, platform: str) -
 
 async def scan_summary(conn: asyncpg.Connection, digests: list[str]) -> dict[str, dict[str, Any]]:
     """Per known image: the matcher's state and reason, finding counts by severity, fixable counts,
-    and the ``problems`` of every stage (non-empty: the scan is partial)."""
+    the ``problems`` of every stage (non-empty: the scan is partial) and the ecosystems ``not_covered``
+    by any advisory data."""
     rows = await conn.fetch(
         """SELECT i.digest, s.state, s.reason,
                   (SELECT coalesce(array_agg(p.stage || ': ' || x ORDER BY p.stage), '{}') FROM scan_stages p,
                           unnest(p.problems) AS x WHERE p.image_digest = i.digest) AS problems,
+                  (SELECT c.not_covered FROM image_coverage c WHERE c.image_digest = i.digest) AS not_covered,
                   coalesce(jsonb_object_agg(f.severity, f.n) FILTER (WHERE f.severity IS NOT NULL), '{}') AS counts,
                   coalesce(jsonb_object_agg(f.severity, f.fixable) FILTER (WHERE f.severity IS NOT NULL), '{}')
                     AS fixable
@@ -340,7 +342,8 @@ async def scan_summary(conn: asyncpg.Connection, digests: list[str]) -> dict[str
     )
     return {r["digest"]: {"matcher": r["state"] or "pending", "reason": r["reason"],
                           "counts": dict(r["counts"]), "fixable": dict(r["fixable"]),
-                          "problems": list(r["problems"])} for r in rows}
+                          "problems": list(r["problems"]), "not_covered": list(r["not_covered"] or [])}
+            for r in rows}
 
 
 async def image_configs(conn: asyncpg.Connection, digests: list[str]) -> dict[str, dict[str, Any] | None]:

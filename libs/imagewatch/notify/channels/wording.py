@@ -68,7 +68,9 @@ def counts_text(alert: Alert) -> str:
 def title(alert: Alert) -> str:
     """``🔴 team-a/api:1.2: 2 critical, 5 high vulnerabilities`` (plain text, untruncated)."""
     partial = " (scan partial: parts of the image could not be read)" if alert.partial else ""
-    return f"{SEVERITY_EMOJI[alert.max_severity]} {alert.image.name}: {counts_text(alert)}{partial}"
+    uncovered = f" (not covered: {', '.join(alert.not_covered)}: no advisory data)" if alert.not_covered else ""
+    fix = f" · fix first: {alert.fix}" if alert.fix and alert.findings else ""
+    return f"{SEVERITY_EMOJI[alert.max_severity]} {alert.image.name}: {counts_text(alert)}{partial}{uncovered}{fix}"
 
 
 def reason_text(alert: Alert) -> str:
