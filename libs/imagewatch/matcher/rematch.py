@@ -44,17 +44,22 @@ async def rematch_image(ctx: ServiceContext, digest: str, update_id: str,
                 new = new_ids(known, found)
                 await findings_store.record_rematch(conn, update_id, digest, new)
         if not new:  # nothing new, or not matched yet: its push match will see the update
-
             return []
         counts = await findings_store.finding_counts(conn, digest)
         targets = await findings_store.image_targets(conn, digest)
+    await _announce(ctx, digest, update_id, targets, counts, new)
+    return new
+
+
+async def _announce(ctx: ServiceContext, digest: str, update_id: str, targets: list[tuple[str, str, str]],
+                    counts: dict[str, int], ids: list[str]) -> None:
+    """Publish ``iw.findings`` (reason ``advisory``) for each tag pointing at the image, keyed by the update."""
     for i, (registry, repository, tag) in enumerate(targets):
         msg_id = f"findings:{digest}:{update_id}" + (f":{registry}/{repository}:{tag}" if i else "")
         await ctx.bus.publish(SUBJECT_FINDINGS, FindingsReady(
             image_digest=digest, registry=registry, repository=repository, tag=tag, reason="advisory",
-            counts=counts, new=new, advisories=new,
+            counts=counts, new=ids, advisories=ids,
         ), msg_id=msg_id)
-    return new
 
 
 async def rerate_image(ctx: ServiceContext, digest: str, update_id: str,
@@ -89,12 +94,7 @@ async def alert_exploited(ctx: ServiceContext, digest: str, update_id: str, expl
             return []
         counts = await findings_store.finding_counts(conn, digest)
         targets = await findings_store.image_targets(conn, digest)
-    for i, (registry, repository, tag) in enumerate(targets):
-        msg_id = f"findings:{digest}:{update_id}" + (f":{registry}/{repository}:{tag}" if i else "")
-        await ctx.bus.publish(SUBJECT_FINDINGS, FindingsReady(
-            image_digest=digest, registry=registry, repository=repository, tag=tag, reason="advisory",
-            counts=counts, new=ids, advisories=ids,
-        ), msg_id=msg_id)
+    await _announce(ctx, digest, update_id, targets, counts, ids)
     return ids
 
 
