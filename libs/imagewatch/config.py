@@ -302,6 +302,18 @@ class ReachabilityConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     show_unreachable: bool = False
 
 
+class FeedsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Where ``db sync`` and the updater fetch the exploitation, end-of-life and Debian tracker feeds.
+
+    ``endoflife_url`` holds ``{product}``; each is fetched conditionally (ETag / Last-Modified).
+    """
+
+    kev_url: str = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+    epss_url: str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+    endoflife_url: str = "https://endoflife.date/api/{product}.json"
+    debian_tracker_url: str = "https://security-tracker.debian.org/tracker/data/json"
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
@@ -324,6 +336,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     harbor: HarborConfig = msgspec.field(default_factory=HarborConfig)
     metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
     reachability: ReachabilityConfig = msgspec.field(default_factory=ReachabilityConfig)
+    feeds: FeedsConfig = msgspec.field(default_factory=FeedsConfig)
 
     def __repr__(self) -> str:
         return "Config(...)"

@@ -7,6 +7,7 @@ skipped. Each source that changed something is announced on ``iw.vulndb``.
 With ``updater.publish_to`` set, the portable database is exported and pushed
 there after the first pass and after every pass that changed something, so
 ``imagewatch scan --db-repository`` in CI reads what the matcher reads.
+The KEV, EPSS, endoflife.date and Debian tracker feeds are sources too, at the ``[feeds]`` URLs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import aiohttp
 
 from imagewatch.advisories.malicious import SOURCE as MALICIOUS_SOURCE
+from imagewatch.advisories.sources.catalog import configure_feeds
 from imagewatch.advisories.sources.malicious import MaliciousPackagesSource
 from imagewatch.updater import sync as updating
 from imagewatch.config import Config
@@ -36,7 +38,7 @@ def configured_sources(config: Config) -> dict:
     feed = sources.get(MALICIOUS_SOURCE)
     if isinstance(feed, MaliciousPackagesSource):
         feed.url = config.malware.feed_url
-    return sources
+    return configure_feeds(sources, config.feeds)
 
 
 async def run_once(ctx: ServiceContext, session: aiohttp.ClientSession) -> list[updating.SyncResult]:

@@ -1,7 +1,8 @@
 """``imagewatch db``: import advisories offline, sync them from upstream, show their status.
 
     imagewatch db import PATH...   OSV JSON/YAML directories, OSV zip exports, Alpine secdb files
-    imagewatch db sync             download the configured sources (``updater.sources``; all by default)
+    imagewatch db sync             download the configured sources (``updater.sources``; all by default;
+                                   ``--source NAME`` picks some: ``kev``, ``epss``, ``endoflife``, ``debian-tracker`` ...)
     imagewatch db status           records, last sync and fingerprint per source
     imagewatch db export FILE      every advisory in one portable file (``scan --db FILE`` reads it)
     imagewatch db push REF         publish that file as an OCI artifact (``scan --db-repository REF``)
@@ -150,7 +151,8 @@ async def _sync(args: argparse.Namespace, config: Config, pool: Any) -> int:
     from imagewatch.updater.sync import run_sources, select_sources
 
     try:
-        sources = select_sources(config.updater.sources, default_sources(malicious_url=config.malware.feed_url))
+        sources = select_sources(getattr(args, "source", None) or config.updater.sources,
+                                 default_sources(malicious_url=config.malware.feed_url, feeds=config.feeds))
     except ValueError as exc:
         _err(str(exc))
         return EXIT_USAGE

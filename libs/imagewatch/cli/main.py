@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = db.add_subparsers(dest="db_command", required=True)
     imp = dbsub.add_parser("import", help="import OSV JSON/YAML directories, OSV zips, secdb files")
     imp.add_argument("paths", nargs="+")
-    dbsub.add_parser("sync", help="download advisory feeds")
+    sync = dbsub.add_parser("sync", help="download advisory feeds")
+    sync.add_argument("--source", action="append", default=[], metavar="NAME",
+                      help="run only this source (repeatable; default: updater.sources, else all)")
     dbsub.add_parser("status", help="records, last sync and fingerprint per source")
     exp = dbsub.add_parser("export", help="write every advisory to one portable database file")
     exp.add_argument("file", metavar="FILE")

@@ -55,6 +55,8 @@ _OS_RUNTIMES: tuple[tuple[re.Pattern[str], str, str | int], ...] = (
     (re.compile(r"^zulu(\d+)-(?:jdk|jre|ca-jdk|ca-jre)(?:-headless)?$"), "azul-zulu", 1),
     (re.compile(r"^java-(\d+)-openjdk(?:-headless)?$"), "red-hat-build-of-openjdk", 1),
 )
+PRODUCTS: tuple[str, ...] = tuple(sorted({p for p, _ in OS_PRODUCTS.values()} | {p for _, p, _ in _OS_RUNTIMES}))
+"""The endoflife.date products this matcher looks up (``endoflife`` sync fetches these)."""
 _SITE = re.compile(r"(?:^|/)python(\d\.\d+)/(?:site|dist)-packages/")
 _GEMS = re.compile(r"(?:^|/)ruby/gems/(\d+\.\d+)\.\d+/")
 _UPSTREAM = re.compile(r"^(?:\d+:)?v?(\d+(?:\.\d+)*)")

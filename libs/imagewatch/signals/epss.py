@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-URL = "https://epss.cyentia.com/epss_scores-current.csv.gz"
+URL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _DATE = re.compile(r"score_date:(\d{4}-\d{2}-\d{2})")
 

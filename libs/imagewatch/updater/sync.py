@@ -121,10 +121,12 @@ async def run_source(pool: Any, source: Source, session: Any, bus: Any = None) -
     try:
         data, fingerprint = await source.fetch(session, old or None)
     except Unchanged:
-        await record_sync(pool, source.name, old)
+        await record_sync(pool, source.name, old, status[0].records if status else None)
         return SyncResult(source=source.name, state="unchanged", fingerprint=old)
     except SourceError as exc:
         return SyncResult(source=source.name, state="failed", error=str(exc))
+    if getattr(source, "signals", False):
+        return await _run_signals(pool, source, data, fingerprint, bus)
     try:
         pairs, ids = await upsert_advisories(pool, source.name, source.parse(data))
     except (SourceError, ValueError, OSError) as exc:
@@ -136,6 +138,23 @@ async def run_source(pool: Any, source: Source, session: Any, bus: Any = None) -
                         update_id=new_update_id(source.name), changed=sorted(pairs),
                         advisories=sorted(ids), fingerprint=fingerprint)
     result.published = await announce(bus, result)
+    return result
+
+
+async def _run_signals(pool: Any, source: Source, data: bytes | Path, fingerprint: str, bus: Any) -> SyncResult:
+    """Store a signal source's payload (KEV, EPSS, end-of-life dates) as ``import_paths`` stores the same file."""
+    try:
+        records = list(source.parse(data))
+    except (SourceError, ValueError, OSError) as exc:
+        return SyncResult(source=source.name, state="failed", error=f"{source.name}: {exc}")
+    finally:
+        discard(data)
+    results = await store_signals(pool, records, bus, fingerprint)
+    result = next((r for r in results if r.source == source.name), None)
+    if result is None:
+        return SyncResult(source=source.name, state="failed",
+                          error=f"{source.name}: the payload held no {source.name} records")
+    result.fingerprint = fingerprint
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,10 @@ def fingerprint_of(headers: Any) -> str:
 
 
 async def download(session: Any, source: str, url: str, fingerprint: str | None,
-                   dest: Path | None = None) -> tuple[bytes | Path, str]:
+                   dest: Path | None = None, max_bytes: int | None = None) -> tuple[bytes | Path, str]:
     """GET ``url`` conditionally: (bytes, or ``dest`` when given, and the new fingerprint).
+
+    A body larger than ``max_bytes`` (when given) raises SourceError.
 
     Raises Unchanged on 304 or an identical fingerprint, SourceError (prefixed
     with ``source``) on network errors and other statuses.
@@ -48,12 +51,19 @@ async def download(session: Any, source: str, url: str, fingerprint: str | None,
             new = fingerprint_of(resp.headers)
             if fingerprint and new == fingerprint:
                 raise Unchanged(f"{source}: {url} not modified")
-            if dest is None:
+            if dest is None and max_bytes is None:
                 return await resp.read(), new
-            with dest.open("wb") as out:
+            size, parts = 0, []
+            with (dest.open("wb") if dest is not None else open(os.devnull, "wb")) as out:
                 async for chunk in resp.content.iter_chunked(_CHUNK):
-                    out.write(chunk)
-            return dest, new
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise SourceError(f"{source}: GET {url}: larger than {max_bytes} bytes, refused")
+                    if dest is None:
+                        parts.append(chunk)
+                    else:
+                        out.write(chunk)
+            return (b"".join(parts) if dest is None else dest), new
     except (Unchanged, SourceError):
         raise
     except Exception as exc:  # aiohttp.ClientError, OSError, timeouts
