@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from imagewatch.advisories.sources.base import SourceError, Unchanged
+from imagewatch.advisories.sources.base import SourceError, Unchanged, discard
 
 _CHUNK = 1 << 20
 
@@ -73,3 +75,28 @@ async def download(session: Any, source: str, url: str, fingerprint: str | None,
 def temp_path(name: str) -> Path:
     """A path named ``name`` inside a fresh temporary directory."""
     return Path(tempfile.mkdtemp(prefix="imagewatch-advisories-")) / name
+
+
+async def download_to_temp(session: Any, source: str, url: str, fingerprint: str | None, filename: str,
+                           max_bytes: int | None = None) -> tuple[bytes | Path, str]:
+    """``download`` into ``filename`` in a fresh temporary directory, removed again when it fails."""
+    dest = temp_path(filename)
+    try:
+        return await download(session, source, url, fingerprint, dest, max_bytes)
+    except BaseException:
+        discard(dest)
+        raise
+
+
+@contextlib.contextmanager
+def as_path(data: bytes | Path, filename: str) -> Iterator[Path]:
+    """A payload as a file: ``data`` itself when a path, else its bytes in a temporary file removed on exit."""
+    if isinstance(data, Path):
+        yield data
+        return
+    path = temp_path(filename)
+    try:
+        path.write_bytes(data)
+        yield path
+    finally:
+        discard(path)

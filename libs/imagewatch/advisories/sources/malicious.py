@@ -16,8 +16,8 @@ from typing import Any, Iterator
 
 from imagewatch.advisories.malicious import SOURCE
 from imagewatch.advisories.model import Advisory, AdvisoryError, decode_json
-from imagewatch.advisories.sources.base import SourceError, discard
-from imagewatch.advisories.sources.http import download, temp_path
+from imagewatch.advisories.sources.base import SourceError
+from imagewatch.advisories.sources.http import as_path, download_to_temp
 
 DEFAULT_URL = "https://github.com/ossf/malicious-packages/archive/refs/heads/main.zip"
 # One record is a few kB; anything far larger is not a report.
@@ -59,21 +59,9 @@ class MaliciousPackagesSource:
 
     async def fetch(self, session: Any, fingerprint: str | None) -> tuple[bytes | Path, str]:
         """Download the repository zip to a temporary file unless its ETag is unchanged."""
-        dest = temp_path("malicious-packages.zip")
-        try:
-            return await download(session, self.name, self.url, fingerprint, dest)
-        except BaseException:
-            discard(dest)
-            raise
+        return await download_to_temp(session, self.name, self.url, fingerprint, "malicious-packages.zip")
 
     def parse(self, data: bytes | Path) -> Iterator[Advisory]:
         """The reports of the zip (a path as ``fetch`` returns, or the zip's bytes written by the caller)."""
-        if isinstance(data, bytes):
-            path = temp_path("malicious-packages.zip")
-            path.write_bytes(data)
-            try:
-                yield from iter_archive(path, self.name)
-            finally:
-                discard(path)
-            return
-        yield from iter_archive(data, self.name)
+        with as_path(data, "malicious-packages.zip") as path:
+            yield from iter_archive(path, self.name)

@@ -14,8 +14,8 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from imagewatch.advisories.model import Advisory, decode_json
-from imagewatch.advisories.sources.base import SourceError, discard
-from imagewatch.advisories.sources.http import download, temp_path
+from imagewatch.advisories.sources.base import SourceError
+from imagewatch.advisories.sources.http import download_to_temp
 
 BUCKET = "https://osv-vulnerabilities.storage.googleapis.com"
 
@@ -50,12 +50,7 @@ class OSVSource:
 
     async def fetch(self, session: Any, fingerprint: str | None) -> tuple[bytes | Path, str]:
         """Download ``all.zip`` to a temporary file unless its ETag is unchanged."""
-        dest = temp_path("all.zip")
-        try:
-            return await download(session, self.name, self.url, fingerprint, dest)
-        except BaseException:
-            discard(dest)
-            raise
+        return await download_to_temp(session, self.name, self.url, fingerprint, "all.zip")
 
     def parse(self, data: bytes | Path) -> Iterator[Advisory]:
         """The advisories of the export."""

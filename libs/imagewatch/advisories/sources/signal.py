@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from imagewatch.advisories.load import Record, load_records
-from imagewatch.advisories.sources.base import SourceError, discard
-from imagewatch.advisories.sources.http import download, temp_path
+from imagewatch.advisories.sources.base import SourceError
+from imagewatch.advisories.sources.http import as_path, download_to_temp
 
 
 class FileFeedSource:
@@ -34,31 +34,19 @@ class FileFeedSource:
 
     async def fetch(self, session: Any, fingerprint: str | None) -> tuple[bytes | Path, str]:
         """Download the file to a temporary path unless its fingerprint still holds."""
-        dest = temp_path(self.filename)
-        try:
-            return await download(session, self.name, self.url, fingerprint, dest, self.max_bytes)
-        except BaseException:
-            discard(dest)
-            raise
+        return await download_to_temp(session, self.name, self.url, fingerprint, self.filename, self.max_bytes)
 
     def parse(self, data: bytes | Path) -> Iterator[Record]:
         """The records of the payload, as ``db import`` reads the same file; none of ``kind`` raises SourceError."""
-        if isinstance(data, bytes):
-            path = temp_path(self.filename)
-            path.write_bytes(data)
-            try:
-                yield from self.parse(path)
-            finally:
-                discard(path)
-            return
         found = 0
-        try:
-            for record in load_records([data]):
-                if self.wanted(record):
-                    found += 1
-                    yield record
-        except (ValueError, OSError, EOFError, UnicodeDecodeError) as exc:
-            raise SourceError(f"{self.name}: {self.url}: unreadable: {type(exc).__name__}: {exc}") from None
+        with as_path(data, self.filename) as path:
+            try:
+                for record in load_records([path]):
+                    if self.wanted(record):
+                        found += 1
+                        yield record
+            except (ValueError, OSError, EOFError, UnicodeDecodeError) as exc:
+                raise SourceError(f"{self.name}: {self.url}: unreadable: {type(exc).__name__}: {exc}") from None
         if not found:
             raise SourceError(f"{self.name}: {self.url}: not a {self.kind.__name__} file")
 
