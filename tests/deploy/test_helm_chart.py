@@ -20,6 +20,7 @@ import copy
 import datetime
 import importlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -119,11 +120,17 @@ def offline_chart(tmp_path_factory) -> Path:
     return copy_dir
 
 
+def _helm_env(tmp_path: Path) -> dict[str, str]:
+    """helm's cache, config and data directories inside the test's temporary directory."""
+    return {**os.environ, **{f"HELM_{kind}_HOME": str(tmp_path / f"helm-{kind.lower()}")
+                             for kind in ("CACHE", "CONFIG", "DATA")}}
+
+
 def _template(helm: str, chart: Path, values: dict, tmp_path: Path) -> subprocess.CompletedProcess:
     values_file = tmp_path / "values.yaml"
     values_file.write_text(yaml.safe_dump(values))
     return subprocess.run([helm, "template", RELEASE, str(chart), "--namespace", NAMESPACE, "-f", str(values_file)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=_helm_env(tmp_path))
 
 
 def _render(helm: str, chart: Path, values: dict, tmp_path: Path) -> list[dict]:
@@ -194,10 +201,11 @@ def test_helm_lint(helm, offline_chart, tmp_path):
     values = tmp_path / "values.yaml"
     values.write_text(yaml.safe_dump(DEFAULT))
     strict = subprocess.run([helm, "lint", "--strict", str(offline_chart), "-f", str(values)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, env=_helm_env(tmp_path))
     assert strict.returncode == 0, strict.stdout + strict.stderr
     # The chart itself: the one thing lint may point out is the subchart not yet fetched here.
-    real = subprocess.run([helm, "lint", str(CHART), "-f", str(values)], capture_output=True, text=True, timeout=120)
+    real = subprocess.run([helm, "lint", str(CHART), "-f", str(values)], capture_output=True, text=True, timeout=120,
+                          env=_helm_env(tmp_path))
     assert real.returncode == 0, real.stdout + real.stderr
     warnings = [line for line in real.stdout.splitlines() if "[WARNING]" in line or "[ERROR]" in line]
     assert all("missing these dependencies: nats" in line for line in warnings), warnings
@@ -418,6 +426,8 @@ def test_network_policies_fence_nats_and_postgresql(rendered):
         f"{RELEASE}-imagewatch-postgresql"]
     [cluster] = _of(rendered["alternate"], "Cluster")
     assert postgres["podSelector"]["matchLabels"] == {"cnpg.io/cluster": cluster["metadata"]["name"]}
+    # labels the operator may pass on to its pods never make them imagewatch pods (the default deny would cut them)
+    assert cluster["metadata"]["labels"]["app.kubernetes.io/name"] != "imagewatch"
     [clients, operator] = postgres["ingress"]
     assert clients["from"] == [{"podSelector": {"matchLabels": imagewatch_pods}},
                                {"podSelector": {"matchLabels": {"cnpg.io/cluster": cluster["metadata"]["name"]}}}]
@@ -458,6 +468,9 @@ def test_admission_webhook_with_cert_manager_or_a_provided_ca(rendered):
     assert webhook["clientConfig"]["service"] == {"namespace": NAMESPACE, "name": service["metadata"]["name"],
                                                   "path": "/v1/admission", "port": service["spec"]["ports"][0]["port"]}
     assert NAMESPACE in webhook["namespaceSelector"]["matchExpressions"][0]["values"]
+    # the same rules as the plain manifest in deploy/k8s (whose test ties them to the admission parser)
+    [plain] = yaml.safe_load((ROOT / "deploy" / "k8s" / "validating-webhook.yaml").read_text())["webhooks"]
+    assert webhook["rules"] == plain["rules"] and webhook["admissionReviewVersions"] == plain["admissionReviewVersions"]
     api = _one(docs, "Deployment", f"{RELEASE}-imagewatch-api")["spec"]["template"]["spec"]
     assert {v["name"]: v for v in api["volumes"]}["tls"]["secret"]["secretName"] == certificate["spec"]["secretName"]
     assert service["spec"]["ports"][0]["targetPort"] == "https"
