@@ -484,6 +484,19 @@ def test_admission_webhook_with_cert_manager_or_a_provided_ca(rendered):
     assert {v["name"]: v for v in api["volumes"]}["tls"]["secret"]["secretName"] == "imagewatch-api-tls-own"
 
 
+def test_with_the_nats_subchart_fetched(helm, tmp_path):
+    """Where `helm dependency build` could fetch the NATS chart, render the real chart with it and validate all."""
+    if not list((CHART / "charts").glob("nats-*.tgz")):
+        pytest.skip("NATS subchart not fetched (helm dependency build needs its chart repository, unreachable here)")
+    docs = _render(helm, CHART, DEFAULT, tmp_path)
+    errors = [error for doc in docs for error in _validate(doc)]
+    assert errors == []
+    [statefulset] = _of(docs, "StatefulSet")
+    assert statefulset["metadata"]["name"] == f"{RELEASE}-nats" and statefulset["spec"]["replicas"] == 3
+    assert {s["metadata"]["name"] for s in _of(docs, "Service")} >= {f"{RELEASE}-nats", f"{RELEASE}-nats-headless"}
+    assert statefulset["spec"]["volumeClaimTemplates"]
+
+
 def test_nats_subchart_is_a_replicated_jetstream_cluster_with_the_imagewatch_account():
     meta = yaml.safe_load((CHART / "Chart.yaml").read_text())
     [nats] = meta["dependencies"]
