@@ -236,7 +236,10 @@ class TarReader:
         n = min(n, self._left)
         parts: list[bytes | memoryview] = []
         have = min(n, len(self._buf) - self._at)
-        if have:
+        if have == n:  # within the buffer (most files): one slice, which is the one copy
+            parts.append(self._buf[self._at:self._at + n])
+            self._at += n
+        elif have:
             parts.append(memoryview(self._buf)[self._at:self._at + have])
             self._at += have
         while have < n and (chunk := self._read1(max(n - have, READ_AHEAD))):

@@ -91,12 +91,13 @@ class _Content:
                 else:
                     self._src = self._src or self._copy.open("rb")
                     parts = [self._src.read(want - have)]
-            got = sum(len(p) for p in parts)
-            self._eof = got < want - have
-            if not have and len(parts) == 1 and isinstance(parts[0], bytes):
+            if len(parts) == 1 and not have and isinstance(parts[0], bytes):
                 self._data = parts[0]
+                got = len(self._data)
             else:
+                got = sum(len(p) for p in parts)
                 self._data = b"".join([self._data, *parts])
+            self._eof = got < want - have
         return self._data if len(self._data) <= want else self._data[:want]
 
     def close(self) -> None:
