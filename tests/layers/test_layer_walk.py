@@ -134,3 +134,19 @@ def test_one_pass_serves_metadata_and_content(tmp_path):
 def test_want_needs_dest():
     with pytest.raises(ValueError):
         walk_layer(io.BytesIO(SIMPLE), PLAIN, want=lambda p, s: True)
+
+
+@pytest.mark.parametrize("pack,media_type", [(gz, GZ), (zst, ZST), (lambda b: b, PLAIN)])
+def test_head_then_whole_reads_join_the_right_bytes(pack, media_type):
+    """A sniffed head then the whole body (spanning decoded chunks), and the next file, are exact."""
+    big = bytes(range(256)) * 12_000 + b"tail"  # ~3 MB: several decoded chunks
+    layer = tar(f("a.bin", b"x" * 700), f("big.bin", big), f("c.txt", "after\n"))
+    seen = {}
+
+    def on_entry(entry, read):
+        seen[entry.path] = (read(8192), read(), read(10))
+
+    walk_layer(io.BytesIO(pack(layer)), media_type, on_entry=on_entry, limits=LayerLimits(max_read_bytes=8 << 20))
+    assert seen["a.bin"] == (b"x" * 700, b"x" * 700, b"x" * 10)
+    assert seen["big.bin"] == (big[:8192], big, big[:10])
+    assert seen["c.txt"] == (b"after\n", b"after\n", b"after\n")

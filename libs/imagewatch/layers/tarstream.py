@@ -224,6 +224,35 @@ class TarReader:
             raise corrupt("unexpected end of data")
         return data
 
+    def read_parts(self, n: int) -> list[bytes | memoryview]:
+        """Up to ``n`` further bytes of the current member's body, as pieces of the decoded stream (no copy).
+
+        Joining the pieces is the caller's one copy (``b"".join``); ``read``
+        copies twice more on large bodies (join of the decoded chunks, then
+        the slice to ``n``).
+        """
+        if self._tar is not None:
+            return [self.read(n)]
+        n = min(n, self._left)
+        parts: list[bytes | memoryview] = []
+        have = min(n, len(self._buf) - self._at)
+        if have == n:  # within the buffer (most files): one slice, which is the one copy
+            parts.append(self._buf[self._at:self._at + n])
+            self._at += n
+        elif have:
+            parts.append(memoryview(self._buf)[self._at:self._at + have])
+            self._at += have
+        while have < n and (chunk := self._read1(max(n - have, READ_AHEAD))):
+            used = min(len(chunk), n - have)
+            parts.append(chunk if used == len(chunk) else memoryview(chunk)[:used])
+            self._buf, self._at = chunk, used
+            have += used
+        self._add(have)
+        self._left -= have
+        if have < n:
+            raise corrupt("unexpected end of data")
+        return parts
+
     def members(self) -> Iterator[Member]:
         """Every member, in order; a member's body can be ``read`` until the next one is asked for."""
         while True:

@@ -81,18 +81,23 @@ class _Content:
         self._eof = False
 
     def __call__(self, n: int | None = None) -> bytes:
-        # One copy at most: a head read first (the sniff) is joined once to the rest; a whole read is handed out as is.
+        # One copy: what was read before (the sniffed head) and the decoded pieces of the rest, joined once.
         want = self._cap if n is None else min(n, self._cap)
         have = len(self._data)
         if have < want and not self._eof:
             with _read_errors():
                 if self._copy is None:
-                    chunk = self._reader.read(want - have)
+                    parts = self._reader.read_parts(want - have)
                 else:
                     self._src = self._src or self._copy.open("rb")
-                    chunk = self._src.read(want - have)
-            self._eof = len(chunk) < want - have
-            self._data = self._data + chunk if have else chunk
+                    parts = [self._src.read(want - have)]
+            if len(parts) == 1 and not have and isinstance(parts[0], bytes):
+                self._data = parts[0]
+                got = len(self._data)
+            else:
+                got = sum(len(p) for p in parts)
+                self._data = b"".join([self._data, *parts])
+            self._eof = got < want - have
         return self._data if len(self._data) <= want else self._data[:want]
 
     def close(self) -> None:

@@ -21,7 +21,8 @@ from imagewatch.secrets.misconfig import all_checks
 LAYOUT_VERSION = 2
 # Bump when what the malware part of a cached LayerSecrets holds changes (it is part of the version).
 # 2: tampering digests only of files a package database records, as "md5:<hex>"/"sha1:<hex>"; tamper_basis.
-MALWARE_LAYOUT = 2
+# 3: shared libraries and rpm file digests ("sha256:<hex>" ...) too.
+MALWARE_LAYOUT = 3
 
 
 def malware_version(config: MalwareConfig, ruleset: RuleSet | None) -> str:

@@ -16,17 +16,23 @@ from imagewatch.ecosystems.rpm.rpmdb import RpmDbError
 NAME, VERSION, RELEASE, EPOCH, LICENSE, ARCH = 1000, 1001, 1002, 1003, 1014, 1022
 OLDFILENAMES, SOURCERPM = 1027, 1044
 DIRINDEXES, BASENAMES, DIRNAMES = 1116, 1117, 1118
+FILEDIGESTS, FILEDIGESTALGO = 1035, 5011
 
 _INT32, _STRING, _STRING_ARRAY, _I18NSTRING = 4, 6, 8, 9
 _WANTED = {NAME, VERSION, RELEASE, EPOCH, LICENSE, ARCH, OLDFILENAMES, SOURCERPM,
-           DIRINDEXES, BASENAMES, DIRNAMES}
+           DIRINDEXES, BASENAMES, DIRNAMES, FILEDIGESTS, FILEDIGESTALGO}
 MAX_INDEX_ENTRIES = 0x10000
 MAX_DATA_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
 class RpmHeader:
-    """The decoded tags of one installed rpm; ``files`` are absolute paths as rpm stores them."""
+    """The decoded tags of one installed rpm; ``files`` are absolute paths as rpm stores them.
+
+    ``digests`` are the files' recorded digests (hex, empty for directories and
+    links; same order as ``files``), made with ``digest_algo`` (an OpenPGP hash
+    algorithm id: 1 MD5, 2 SHA-1, 8 SHA-256, 9 SHA-384, 10 SHA-512; 1 when absent).
+    """
 
     name: str
     version: str
@@ -36,6 +42,8 @@ class RpmHeader:
     sourcerpm: str = ""
     license: str = ""
     files: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    digest_algo: int = 1
 
 
 def _strings(store: bytes, offset: int, count: int) -> list[str]:
@@ -98,6 +106,8 @@ def parse_header(blob: bytes) -> RpmHeader:
     if not isinstance(name, str) or not name:
         raise RpmDbError("rpmdb: header without a name")
     epoch = tags.get(EPOCH)
+    algo = tags.get(FILEDIGESTALGO)
+    digests = tags.get(FILEDIGESTS)
     return RpmHeader(
         name=name,
         version=str(tags.get(VERSION) or ""),
@@ -107,6 +117,8 @@ def parse_header(blob: bytes) -> RpmHeader:
         sourcerpm=str(tags.get(SOURCERPM) or ""),
         license=str(tags.get(LICENSE) or ""),
         files=_file_names(tags),
+        digests=digests if isinstance(digests, list) else [],
+        digest_algo=algo[0] if isinstance(algo, list) and algo else 1,
     )
 
 
