@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import ChainableUndefined, Environment, PackageLoader
 
@@ -50,12 +51,17 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
 
 
+def seg(value: str) -> str:
+    """One URL path segment: everything percent-encoded but letters, digits, ``-._~:@``."""
+    return quote(str(value), safe=":@")
+
+
 @cache
 def environment() -> Environment:
     """The one Environment: templates from the package, every one autoescaped; a missing optional field renders empty."""
     env = Environment(loader=PackageLoader("imagewatch.dashboard", "templates"), autoescape=True,
                       undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(short_digest=short_digest, when=when, size=size, seconds=seconds,
+    env.filters.update(seg=seg, short_digest=short_digest, when=when, size=size, seconds=seconds,
                        display_id=display_id, other_ids=other_ids, preview=preview)
     return env
 
