@@ -315,11 +315,13 @@ class FeedsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class DashboardConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The dashboard the api serves at ``/``: on/off, fleet page size, session lifetime in hours."""
+    """The dashboard the api serves at ``/``: on/off, fleet page size, session lifetime in hours,
+    how long the fleet's trend chart is reused (seconds; 0 = computed on every request)."""
 
     enabled: bool = True
     page_size: int = 50
     session_hours: float = 12.0
+    trend_cache_seconds: float = 60.0
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

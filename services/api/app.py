@@ -45,6 +45,7 @@ def build_app(ctx: ServiceContext) -> web.Application:
     if config.dashboard.enabled:
         app[dashboard_auth.KEYS] = SessionKeys(token, reader, lifetime=int(config.dashboard.session_hours * 3600))
         app[dashboard_auth.GATE] = dashboard_auth.Gate(guarded, (reader,), token)
+        app[dashboard.TRENDS] = dashboard.TrendCache(config.dashboard.trend_cache_seconds)
         app.add_routes(dashboard.ROUTES)
         app.add_routes(dashboard_auth.ROUTES)
     app.add_routes([

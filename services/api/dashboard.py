@@ -6,7 +6,9 @@ read API, no script. Access and CSRF are ``dashboard_auth``'s.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections import Counter
 from datetime import datetime
 from importlib import resources
@@ -36,6 +38,27 @@ from imagewatch_services.api.dashboard_auth import GATE, SESSION, csrf_ok, error
 from imagewatch_services.api.keys import CTX
 from imagewatch_services.api.packages import sbom_document
 
+class TrendCache:
+    """The trend per number of days, kept ``ttl`` seconds: it moves by the day, the fleet table by the push."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._kept: dict[int, tuple[float, list]] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, pool, days: int) -> list:
+        """The trend of ``days`` days, from the cache while fresh."""
+        async with self._lock:
+            kept = self._kept.get(days)
+            if kept is not None and time.monotonic() - kept[0] < self.ttl:
+                return kept[1]
+            async with pool.acquire() as conn:
+                points = await store.trend(conn, days)
+            self._kept[days] = (time.monotonic(), points)
+            return points
+
+
+TRENDS = web.AppKey("dashboard_trends", TrendCache)
 MAX_QUERY = 200
 MAX_PAGE = 10_000
 TREND_DAYS = (30, 90)
@@ -97,12 +120,17 @@ async def fleet(request: web.Request) -> web.Response:
     days = days if days in TREND_DAYS else TREND_DAYS[0]
     page_no = _int(request, "page", 1, 1, MAX_PAGE)
     size = max(1, ctx.config.dashboard.page_size)
-    async with ctx.pool.acquire() as conn:
-        rows, total = await store.fleet(conn, flt, limit=size, offset=(page_no - 1) * size,
-                                        stall_deadline=ctx.config.bus.stall_deadline,
-                                        stages=len(image_store.STAGES))
-        points = await store.trend(conn, days)
-        new, new_total = await store.new_since(conn)
+    async def rows_page():
+        async with ctx.pool.acquire() as conn:
+            return await store.fleet(conn, flt, limit=size, offset=(page_no - 1) * size,
+                                     stall_deadline=ctx.config.bus.stall_deadline, stages=len(image_store.STAGES))
+
+    async def recent():
+        async with ctx.pool.acquire() as conn:
+            return await store.new_since(conn)
+
+    (rows, total), points, (new, new_total) = await asyncio.gather(
+        rows_page(), request.app[TRENDS].get(ctx.pool, days), recent())
 
     def link(**changes) -> str:
         merged = {"days": days, "page": page_no} | changes

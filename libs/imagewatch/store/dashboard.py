@@ -67,17 +67,16 @@ WITH cur AS (
     WHERE $1::text IS NULL OR t.repository LIKE $1 OR (t.registry || '/' || t.repository) LIKE $1
 ), f AS (
     SELECT image_digest,
-           count(*) FILTER (WHERE severity = 'critical') AS critical,
-           count(*) FILTER (WHERE severity = 'high') AS high,
-           count(*) FILTER (WHERE severity = 'medium') AS medium,
-           count(*) FILTER (WHERE severity = 'low') AS low,
-           count(*) FILTER (WHERE severity = 'critical' AND cardinality(fixed_versions) > 0) AS critical_fix,
-           count(*) FILTER (WHERE severity = 'high' AND cardinality(fixed_versions) > 0) AS high_fix,
-           count(*) FILTER (WHERE severity = 'medium' AND cardinality(fixed_versions) > 0) AS medium_fix,
-           count(*) FILTER (WHERE severity = 'low' AND cardinality(fixed_versions) > 0) AS low_fix,
-           count(*) FILTER (WHERE cardinality(fixed_versions) > 0) AS fixable,
-           count(*) AS total
-    FROM findings WHERE image_digest IN (SELECT digest FROM cur) GROUP BY image_digest
+           sum(n) FILTER (WHERE severity = 'critical') AS critical,
+           sum(n) FILTER (WHERE severity = 'high') AS high,
+           sum(n) FILTER (WHERE severity = 'medium') AS medium,
+           sum(n) FILTER (WHERE severity = 'low') AS low,
+           sum(fixable) FILTER (WHERE severity = 'critical') AS critical_fix,
+           sum(fixable) FILTER (WHERE severity = 'high') AS high_fix,
+           sum(fixable) FILTER (WHERE severity = 'medium') AS medium_fix,
+           sum(fixable) FILTER (WHERE severity = 'low') AS low_fix,
+           sum(fixable) AS fixable, sum(n) AS total
+    FROM finding_counts WHERE image_digest IN (SELECT digest FROM cur) GROUP BY image_digest
 ), s AS (
     SELECT image_digest, count(*) FILTER (WHERE kind = 'secret') AS secrets,
            count(*) FILTER (WHERE kind = 'misconfiguration') AS misconfigurations
@@ -143,7 +142,7 @@ async def trend(conn: asyncpg.Connection, days: int, today: date | None = None) 
 
     A day counts, for every tag, the findings of the image the tag pointed at
     by the end of that day (``tag_history``) that existed by then
-    (``findings.first_seen``). Computed as +n / -n events per tag interval and
+    (``findings.first_seen``, counted per day in ``finding_counts``). Computed as +n / -n events per tag interval and
     finding day, summed up day by day.
     """
     today = today or await conn.fetchval("SELECT current_date")
@@ -157,9 +156,8 @@ async def trend(conn: asyncpg.Connection, days: int, today: date | None = None) 
                SELECT digest, greatest(a, $1::date) AS a, b FROM hist WHERE (b IS NULL OR b > $1::date) AND a <= $2::date
                  AND (b IS NULL OR b > a)
            ), fb AS (
-               SELECT image_digest, severity, first_seen::date AS fd, count(*) AS n FROM findings
+               SELECT image_digest, severity, day AS fd, n FROM finding_counts
                WHERE image_digest IN (SELECT digest FROM iv) AND severity = ANY($3::text[])
-               GROUP BY 1, 2, 3
            ), pairs AS (
                SELECT greatest(iv.a, fb.fd) AS day, iv.b, fb.severity, fb.n
                FROM iv JOIN fb ON fb.image_digest = iv.digest
@@ -193,21 +191,22 @@ async def new_since(conn: asyncpg.Connection, hours: float = 24, limit: int = 20
     """
     rows = await conn.fetch(
         """WITH x AS (
-               SELECT unnest(new_ids) AS id, registry, repository, tag FROM tag_results
+               SELECT unnest(new_ids) AS id, registry, repository, tag, digest FROM tag_results
                WHERE computed_at >= now() - make_interval(secs => $1)
                UNION
-               SELECT unnest(m.new_ids), t.registry, t.repository, t.tag
+               SELECT unnest(m.new_ids), t.registry, t.repository, t.tag, t.digest
                FROM matcher_rematches m JOIN image_tags t ON t.digest = m.image_digest
                WHERE m.matched_at >= now() - make_interval(secs => $1)
            ), g AS (
-               SELECT id, array_agg(DISTINCT registry || '/' || repository || ':' || tag) AS tags FROM x GROUP BY id
+               SELECT id, array_agg(DISTINCT registry || '/' || repository || ':' || tag) AS tags,
+                      array_agg(DISTINCT digest) AS digests, count(*) OVER () AS total
+               FROM x GROUP BY id ORDER BY count(DISTINCT (registry, repository, tag)) DESC, id LIMIT $2
            )
-           SELECT g.id, g.tags, count(*) OVER () AS total,
-                  (SELECT f.severity FROM findings f WHERE f.ids @> ARRAY[g.id]
-                     AND f.image_digest IN (SELECT digest FROM image_tags)
+           SELECT g.id, g.tags, g.total,
+                  (SELECT f.severity FROM findings f WHERE f.image_digest = ANY(g.digests) AND g.id = ANY(f.ids)
                    ORDER BY CASE f.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3
                                             WHEN 'low' THEN 2 WHEN 'info' THEN 1 ELSE 0 END DESC LIMIT 1) AS severity
-           FROM g ORDER BY cardinality(g.tags) DESC, g.id LIMIT $2""",
+           FROM g ORDER BY cardinality(g.tags) DESC, g.id""",
         float(hours) * 3600, limit)
     total = rows[0]["total"] if rows else 0
     return [{"id": r["id"], "tags": sorted(r["tags"]), "severity": r["severity"] or "unknown"} for r in rows], total
