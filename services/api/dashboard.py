@@ -236,7 +236,9 @@ async def pipeline(request: web.Request) -> web.Response:
     bus_error, letters = "", []
     try:
         for b in await ctx.bus.backlogs():
-            stage = b.consumer.partition("-")[0]
+            stage, _, subject = b.consumer.partition("-")
+            if not subject.startswith("iw_"):  # an ordered (ephemeral) consumer, not a stage's durable one
+                continue
             agg = backlog.setdefault(stage, {"pending": 0, "ack_pending": 0, "waiting": 0})
             agg["pending"] += b.pending
             agg["ack_pending"] += b.ack_pending

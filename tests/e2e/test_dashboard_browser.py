@@ -88,7 +88,7 @@ async def test_fleet_to_image_to_cve(stack, page):
     assert int(await row.locator("td").nth(0).inner_text()) >= 0  # severity counts are numbers with headers
     headers = await page.locator("table.fleet thead th").all_inner_texts()
     assert [h.strip(" ▲▼") for h in headers[:5]] == ["Repository:tag", "Critical", "High", "Medium", "Low"]
-    assert await page.locator("svg.chart polyline").count() == 4
+    assert await page.locator("svg.chart polyline").count() == 5
     assert "critical:" in await page.locator(".legend").inner_text()
 
     await row.get_by_role("link").first.click()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,21 @@ L:GPL-2.0-only
 SITE = "usr/lib/python3.11/site-packages"
 BASE = {"etc/os-release": b"ID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n",
         "lib/apk/db/installed": APK_DB.encode()}
+
+
+RATED = [  # two rated advisories, so the demo fleet has severities besides "unknown"
+    {"id": "GHSA-demo-urll-0001", "modified": "2030-01-01T00:00:00Z", "aliases": ["CVE-2099-0001"],
+     "summary": "urllib3 demo advisory (test data)",
+     "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+     "references": [{"type": "WEB", "url": "https://example.invalid/advisories/GHSA-demo-urll-0001"}],
+     "affected": [{"package": {"ecosystem": "PyPI", "name": "urllib3"},
+                   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.26.5"}]}]}]},
+    {"id": "GHSA-demo-urll-0002", "modified": "2030-01-01T00:00:00Z", "aliases": ["CVE-2099-0002"],
+     "summary": "urllib3 demo advisory without a fix (test data)",
+     "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+     "affected": [{"package": {"ecosystem": "PyPI", "name": "urllib3"},
+                   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]},
+]
 
 
 def _metadata(name: str, version: str) -> bytes:
@@ -128,9 +144,13 @@ async def _dead_letters(config: Config, n: int) -> bool:
 async def dashboard_stack(workdir: Path, nats_url: str, dsn: str) -> AsyncIterator[DashboardStack]:
     """Start registry and services, import advisories, push the demo images and wait for their scans."""
     config = stack_config(nats_url, dsn, workdir / "data")
+    rated = workdir / "rated"
+    rated.mkdir(parents=True, exist_ok=True)
+    for doc in RATED:
+        (rated / f"{doc['id']}.json").write_text(json.dumps(doc))
     pool = await connect_pool(dsn, 1, 2, migrate=False)
     try:
-        await import_paths(pool, [URLLIB3, SECDB_319])
+        await import_paths(pool, [URLLIB3, SECDB_319, rated])
     finally:
         await pool.close()
     stack = Stack(config)

@@ -96,9 +96,9 @@ async def test_trend_follows_the_tag_history(pool):
         points = await store.trend(conn, 30, today=today)
     assert len(points) == 30 and points[-1][0] == today
     by_day = {day: counts for day, counts in points}
-    assert by_day[today - timedelta(days=20)] == {"critical": 0, "high": 0, "medium": 0, "low": 0}
-    assert by_day[today - timedelta(days=5)] == {"critical": 1, "high": 1, "medium": 0, "low": 0}
-    assert by_day[today] == {"critical": 0, "high": 1, "medium": 0, "low": 0}
+    assert by_day[today - timedelta(days=20)] == {"critical": 0, "high": 0, "medium": 0, "low": 0, "unknown": 0}
+    assert by_day[today - timedelta(days=5)] == {"critical": 1, "high": 1, "medium": 0, "low": 0, "unknown": 0}
+    assert by_day[today] == {"critical": 0, "high": 1, "medium": 0, "low": 0, "unknown": 0}
     assert old != new
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-WIDTH, HEIGHT = 720, 200
+WIDTH, HEIGHT = 600, 170
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
-COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#b8860b", "low": "#1c6fa8"}
-DASHES = {"critical": "", "high": "6 3", "medium": "2 3", "low": "10 3 2 3"}
+COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#b8860b", "low": "#1c6fa8", "unknown": "#6b6b6b"}
+DASHES = {"critical": "", "high": "6 3", "medium": "2 3", "low": "10 3 2 3", "unknown": "1 4"}
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,13 @@ class Chart:
 
 
 def _nice_max(value: int) -> int:
-    for step in (1, 2, 5):
-        scale = 1
-        while True:
-            top = step * scale
-            if top >= value:
-                return max(top, 1)
-            if scale > value:
-                break
-            scale *= 10
-    return max(value, 1)
+    """The smallest 1, 2 or 5 times a power of ten at or above ``value`` (at least 1)."""
+    scale = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * scale >= value:
+                return max(step * scale, 1)
+        scale *= 10
 
 
 def trend_chart(points: list[tuple[date, dict[str, int]]]) -> Chart:
@@ -65,7 +62,8 @@ def trend_chart(points: list[tuple[date, dict[str, int]]]) -> Chart:
     series = [Series(sev, " ".join(f"{x(i)},{y(v.get(sev, 0))}" for i, (_, v) in enumerate(points)),
                      COLOURS[sev], DASHES[sev], points[-1][1].get(sev, 0) if points else 0)
               for sev in COLOURS]
-    ticks = [(round(top * k / 4), y(round(top * k / 4))) for k in range(5)] if top >= 4 else \
+    parts = 5 if top % 5 == 0 and top >= 5 else 4
+    ticks = [(top * k // parts, y(top * k // parts)) for k in range(parts + 1)] if top >= 4 else \
         [(k, y(k)) for k in range(top + 1)]
     step = max(1, days // 6)
     labels = [(d.strftime("%d %b"), x(i)) for i, (d, _) in enumerate(points) if i % step == 0 or i == days - 1]

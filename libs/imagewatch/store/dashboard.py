@@ -13,6 +13,8 @@ from typing import Any
 import asyncpg
 
 SEVERITIES = ("critical", "high", "medium", "low")
+TREND_SEVERITIES = (*SEVERITIES, "unknown")
+"""The trend also draws findings no source rated, so an unrated fleet does not look clean."""
 
 FLEET_SORTS: dict[str, str] = {
     "repository": "registry {d}, repository {d}, tag {d}, platform {d}",
@@ -168,12 +170,12 @@ async def trend(conn: asyncpg.Connection, days: int, today: date | None = None) 
                UNION ALL
                SELECT b, severity, -n FROM pairs WHERE b IS NOT NULL
            ) ev WHERE day <= $2::date GROUP BY 1, 2""",
-        start, today, list(SEVERITIES))
+        start, today, list(TREND_SEVERITIES))
     deltas: dict[date, dict[str, int]] = {}
     for r in rows:
         deltas.setdefault(max(r["day"], start), {}).setdefault(r["severity"], 0)
         deltas[max(r["day"], start)][r["severity"]] += r["delta"]
-    running = {s: 0 for s in SEVERITIES}
+    running = {s: 0 for s in TREND_SEVERITIES}
     out = []
     for i in range(days):
         day = start + timedelta(days=i)
