@@ -176,6 +176,7 @@ async def image(request: web.Request) -> web.Response:
         packages = await package_store.image_packages(conn, digest)
         findings = await finding_store.image_findings(conn, digest)
         secrets = await secret_store.image_secrets(conn, digest)
+        platforms = await store.platform_images(conn, found["index_digest"] or "")
         diffs = []
         for d in await store.tag_diffs(conn, digest):
             previous = await finding_store.image_findings(conn, d["previous"]) if d["previous"] else []
@@ -189,7 +190,7 @@ async def image(request: web.Request) -> web.Response:
                 secrets=[s for s in secrets if s.kind == "secret"],
                 misconfigs=[s for s in secrets if s.kind == "misconfiguration"],
                 malware=[s for s in secrets if s.kind == "malware"],
-                diffs=diffs)
+                diffs=diffs, platforms=platforms)
 
 
 def fixed_of(affected: Affected) -> list[str]:

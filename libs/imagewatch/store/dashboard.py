@@ -222,6 +222,15 @@ async def tag_diffs(conn: asyncpg.Connection, digest: str) -> list[dict[str, Any
     return [dict(r) for r in rows]
 
 
+async def platform_images(conn: asyncpg.Connection, index_digest: str) -> list[dict[str, Any]]:
+    """The platform images of one index (multi-platform push), by platform."""
+    if not index_digest:
+        return []
+    rows = await conn.fetch("SELECT digest, platform FROM images WHERE index_digest = $1 ORDER BY platform, digest",
+                            index_digest)
+    return [dict(r) for r in rows]
+
+
 async def advisory_ids_for(conn: asyncpg.Connection, vuln_id: str) -> list[str]:
     """Stored advisories known under ``vuln_id``: itself, or those naming it as an alias or upstream id."""
     rows = await conn.fetch(

@@ -168,3 +168,12 @@ async def test_beyond_loopback_rules_need_a_login_kept_in_a_cookie(guarded_api, 
         assert status == 200 and "team/app:1.0" in html
         async with http.get("/v1/images") as r:  # the JSON API keeps its own guard
             assert r.status == 401
+
+
+async def test_image_page_links_the_other_platforms_of_its_index(api, pool):
+    index = "sha256:" + "cd" * 32
+    amd = await add_image(pool, "multi-amd", tag="m", platform="linux/amd64", index_digest=index)
+    arm = await add_image(pool, "multi-arm", tag="m", platform="linux/arm64", index_digest=index)
+    async with aiohttp.ClientSession(api.api_url) as http:
+        status, html, _ = await _get(http, f"/images/{amd}")
+    assert status == 200 and f'href="/images/{arm}">linux/arm64</a>' in html and index in html
