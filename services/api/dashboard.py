@@ -72,6 +72,11 @@ FLEET_COLUMNS = (("repository", "Repository:tag"), ("critical", "Critical"), ("h
                  ("misconfigurations", "Misconfigurations"), ("pushed", "Last push"), ("state", "Scan state"))
 
 
+def clean(text: str) -> str:
+    """A query value without control characters (PostgreSQL text holds no NUL), at most MAX_QUERY long."""
+    return "".join(ch for ch in text if ch >= " " and ch != "\x7f").strip()[:MAX_QUERY]
+
+
 def _flag(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() in ("1", "true", "yes", "on")
 
@@ -90,7 +95,7 @@ def fleet_filter(request: web.Request) -> store.FleetFilter:
     severities = tuple(s for s in (v.lower() for v in request.query.getall("severity", []))
                        if s in store.SEVERITIES)
     direction = request.query.get("dir", "asc" if sort == "repository" else "desc")
-    return store.FleetFilter(repository=request.query.get("repo", "").strip()[:MAX_QUERY],
+    return store.FleetFilter(repository=clean(request.query.get("repo", "")),
                              severities=tuple(dict.fromkeys(severities)), fixable=_flag(request, "fixable"),
                              secrets=_flag(request, "secrets"), sort=sort, descending=direction != "asc")
 
@@ -201,7 +206,9 @@ def fixed_of(affected: Affected) -> list[str]:
 async def vulnerability(request: web.Request) -> web.Response:
     """``GET /vulnerabilities/{id}``: the advisory (summary, references, severity, aliases),
     every image and tag having it, and the fixed versions."""
-    vuln_id = request.match_info["id"].strip()[:MAX_QUERY]
+    vuln_id = clean(request.match_info["id"])
+    if not vuln_id:
+        return error_page(request, 404, "Not found", "Give a vulnerability id.")
     if vuln_id.upper().startswith("CVE-"):
         vuln_id = vuln_id.upper()
     async with request.app[CTX].pool.acquire() as conn:
@@ -290,7 +297,7 @@ async def retry(request: web.Request) -> web.StreamResponse:
 async def search(request: web.Request) -> web.StreamResponse:
     """``GET /search?q=``: a vulnerability id goes to its page, a digest to its image, anything else
     filters the fleet by repository."""
-    q = request.query.get("q", "").strip()[:MAX_QUERY]
+    q = clean(request.query.get("q", ""))
     if not q:
         return web.HTTPSeeOther("/")
     if _DIGEST.match(q):

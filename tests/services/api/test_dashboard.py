@@ -177,3 +177,24 @@ async def test_image_page_links_the_other_platforms_of_its_index(api, pool):
     async with aiohttp.ClientSession(api.api_url) as http:
         status, html, _ = await _get(http, f"/images/{amd}")
     assert status == 200 and f'href="/images/{arm}">linux/arm64</a>' in html and index in html
+
+
+HOSTILE = [
+    "/?page=abc", "/?page=-5", "/?page=99999999999", "/?days=abc", "/?days=7", "/?sort=1;DROP", "/?dir=sideways",
+    "/?severity=evil&severity=critical", "/?repo=%00", "/?repo=" + "a" * 5000, "/?repo=%25_%5C", "/?fixable=%00",
+    "/vulnerabilities/%00", "/vulnerabilities/" + "C" * 5000, "/images/sha256:%00", "/images/not-a-digest",
+    "/images/sha256:" + "0" * 64 + "/report.json", "/images/sha256:" + "0" * 64 + "/..%2F..%2Fetc",
+    "/pipeline?retried=%3Cscript%3E", "/pipeline?refresh=%00", "/static/..%2Fsession.py", "/static/x",
+    "/login?next=javascript:alert(1)",
+]
+
+
+async def test_hostile_parameters_get_a_page_never_a_500(api):
+    async with aiohttp.ClientSession(api.api_url, cookies={"iw_session": "garbage.%00"}) as http:
+        for path in HOSTILE:
+            async with http.get(path, allow_redirects=False) as r:
+                body = await r.text()
+                assert r.status in (200, 303, 404), (path, r.status, body[:300])
+                assert "<script>" not in body and "javascript:alert" not in body
+            async with http.get("/search", params={"q": "\x00" + path}, allow_redirects=False) as r:
+                assert r.status == 303
