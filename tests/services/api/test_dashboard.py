@@ -198,3 +198,24 @@ async def test_hostile_parameters_get_a_page_never_a_500(api):
                 assert "<script>" not in body and "javascript:alert" not in body
             async with http.get("/search", params={"q": "\x00" + path}, allow_redirects=False) as r:
                 assert r.status == 303
+
+
+async def test_the_session_cookie_is_secure_over_https(config, pool, tmp_path):
+    import ssl
+
+    from hostile.netfakes import make_ca, make_leaf
+
+    ca_key, ca_cert = make_ca(tmp_path, "ca")
+    make_leaf(tmp_path, "server", ca_key, ca_cert, "127.0.0.1")
+    config.api.tls_cert_file = str(tmp_path / "server.crt")
+    config.api.tls_key_file = str(tmp_path / "server.key")
+    stack = await Stack(config).start("api")
+    try:
+        trust = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"https://127.0.0.1:{config.api.port}/", ssl=trust) as r:
+                assert r.status == 200 and r.headers["Content-Security-Policy"] == CSP
+                cookie = r.cookies["iw_session"]
+        assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Strict"
+    finally:
+        await stack.stop()
