@@ -97,7 +97,9 @@ def fleet_filter(request: web.Request) -> store.FleetFilter:
     direction = request.query.get("dir", "asc" if sort == "repository" else "desc")
     return store.FleetFilter(repository=clean(request.query.get("repo", "")),
                              severities=tuple(dict.fromkeys(severities)), fixable=_flag(request, "fixable"),
-                             secrets=_flag(request, "secrets"), sort=sort, descending=direction != "asc")
+                             secrets=_flag(request, "secrets"), sort=sort, descending=direction != "asc",
+                             state=request.query.get("state", "") if request.query.get("state") in store.SCAN_STATES
+                             else "")
 
 
 def _params(flt: store.FleetFilter, days: int, page_no: int) -> list[tuple[str, str]]:
@@ -109,6 +111,8 @@ def _params(flt: store.FleetFilter, days: int, page_no: int) -> list[tuple[str, 
         params.append(("fixable", "1"))
     if flt.secrets:
         params.append(("secrets", "1"))
+    if flt.state:
+        params.append(("state", flt.state))
     if days != TREND_DAYS[0]:
         params.append(("days", str(days)))
     if page_no > 1:
@@ -143,13 +147,14 @@ async def fleet(request: web.Request) -> web.Response:
 
     def sort_link(key: str) -> str:
         descending = (not flt.descending) if key == flt.sort else key != "repository"
-        other = store.FleetFilter(flt.repository, flt.severities, flt.fixable, flt.secrets, key, descending)
+        other = store.FleetFilter(flt.repository, flt.severities, flt.fixable, flt.secrets, key, descending,
+                                  flt.state)
         return "/?" + urlencode(_params(other, days, 1))
 
     return page(request, "fleet.html", page="fleet", rows=rows, total=total, page_no=page_no,
                 pages=max(1, ceil(total / size)), flt=flt, days=days, chart=trend_chart(points), new=new,
                 new_total=new_total, link=link, sort_link=sort_link, columns=FLEET_COLUMNS,
-                severities=store.SEVERITIES, query=flt.repository)
+                severities=store.SEVERITIES, states=store.SCAN_STATES, query=flt.repository)
 
 
 def _name(image: dict) -> str:

@@ -130,6 +130,14 @@ async def test_filters_sort_and_search(stack, page):
     await page.wait_for_url(re.compile(r"fixable=1"))
     assert await page.locator("p.summary").inner_text()
 
+    await page.goto(stack.url + "/")
+    await page.get_by_label("Scan state").select_option("failed")
+    await page.get_by_role("button", name="Apply").click()
+    await page.wait_for_url(re.compile(r"state=failed"))
+    states = await page.locator("table.fleet tbody tr td:nth-child(10)").all_inner_texts()
+    assert states and set(states) == {"failed"}  # the poison image: its inventory refused the layer
+    assert "team/poison:bad" in await page.locator("table.fleet tbody").inner_text()
+
     await page.get_by_role("link", name="Repository:tag").click()
     await page.wait_for_url(re.compile(r"sort=repository"))
     assert await page.locator("th[aria-sort]").count() == 1

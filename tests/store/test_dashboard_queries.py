@@ -69,6 +69,8 @@ async def test_fleet_filters_sorts_and_states(pool):
         assert await names(store.FleetFilter(severities=("high",))) == (["team/api"], 1)
         assert await names(store.FleetFilter(fixable=True)) == (["team/api", "team/web"], 2)
         assert await names(store.FleetFilter(secrets=True)) == (["team/web"], 1)
+        assert await names(store.FleetFilter(state="failed")) == (["ops/db"], 1)
+        assert await names(store.FleetFilter(state="nonsense")) == (["team/api", "team/web", "ops/db"], 3)
         assert await names(store.FleetFilter(sort="repository", descending=False)) == (
             ["ops/db", "team/api", "team/web"], 3)
         assert await names(store.FleetFilter(sort="repository", descending=False), limit=1, offset=1) == (

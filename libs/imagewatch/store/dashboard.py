@@ -16,6 +16,8 @@ SEVERITIES = ("critical", "high", "medium", "low")
 TREND_SEVERITIES = (*SEVERITIES, "unknown")
 """The trend also draws findings no source rated, so an unrated fleet does not look clean."""
 
+SCAN_STATES = ("failed", "stalled", "running", "pending", "partial", "complete")
+
 FLEET_SORTS: dict[str, str] = {
     "repository": "registry {d}, repository {d}, tag {d}, platform {d}",
     "critical": "critical {d}, high {d}, medium {d}, low {d}, registry, repository, tag, platform",
@@ -33,7 +35,8 @@ FLEET_SORTS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class FleetFilter:
-    """What the fleet table shows: a repository glob, severities, fixable only, with secrets only."""
+    """What the fleet table shows: a repository glob, severities, fixable only, with secrets only,
+    one scan state (:data:`SCAN_STATES`)."""
 
     repository: str = ""
     severities: tuple[str, ...] = ()
@@ -41,6 +44,7 @@ class FleetFilter:
     secrets: bool = False
     sort: str = "critical"
     descending: bool = True
+    state: str = ""
 
 
 def glob_to_like(pattern: str) -> str:
@@ -105,7 +109,7 @@ WITH cur AS (
              LEFT JOIN st ON st.image_digest = cur.digest
 )
 SELECT *, count(*) OVER () AS total_rows FROM rows
-WHERE {where}
+WHERE {where} AND ($6::text IS NULL OR scan_state = $6)
 ORDER BY {order}
 LIMIT $4 OFFSET $5
 """
@@ -132,9 +136,10 @@ async def fleet(conn: asyncpg.Connection, flt: FleetFilter, *, limit: int, offse
     order = FLEET_SORTS.get(flt.sort, FLEET_SORTS["critical"]).format(d="DESC" if flt.descending else "ASC")
     sql = _FLEET.format(where=" AND ".join(where), order=order)
     like = glob_to_like(flt.repository) if flt.repository else None
-    rows = await conn.fetch(sql, like, float(stall_deadline), stages, limit, offset)
+    state = flt.state if flt.state in SCAN_STATES else None
+    rows = await conn.fetch(sql, like, float(stall_deadline), stages, limit, offset, state)
     if not rows and offset:  # past the last page: still tell how many there are
-        first = await conn.fetch(sql, like, float(stall_deadline), stages, 1, 0)
+        first = await conn.fetch(sql, like, float(stall_deadline), stages, 1, 0, state)
         return [], first[0]["total_rows"] if first else 0
     return [dict(r) for r in rows], rows[0]["total_rows"] if rows else 0
 
