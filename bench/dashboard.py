@@ -143,7 +143,7 @@ async def _bench(dsn: str, images: int, per_image: int, requests: int) -> None:
     await _generate(pool, images, per_image)
     async with pool.acquire() as conn:
         plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + store._FLEET.format(
-            where="TRUE", order=store.FLEET_SORTS["critical"].format(d="DESC")), None, 30.0, 5, 50, 0)
+            where="TRUE", order=store.FLEET_SORTS["critical"].format(d="DESC")), None, 30.0, 5, 50, 0, None)
     print("EXPLAIN ANALYZE of the default fleet query (last lines):")
     for row in plan[-3:]:
         print("   ", row[0])
