@@ -83,6 +83,12 @@ async def test_pages_render_escape_and_carry_security_headers(api, pool):
             assert r.status == 200 and "CVE-2024-0001" in await r.text()
         status, html, _ = await _get(http, "/pipeline")
         assert status == 200 and "Dead letters" in html
+        for path in ("/", f"/images/{digest}", "/vulnerabilities/CVE-2024-0001", "/pipeline", "/login"):
+            _, html, _ = await _get(http, path)
+            assert not re.findall(r"<th\b(?!ead)(?![^>]*scope=\"(?:row|col)\")[^>]*>", html), path  # every header scoped
+            ids = re.findall(r'<input[^>]*\bid="([^"]+)"', html)
+            assert all(f'for="{i}"' in html for i in ids), path  # every text input has its label
+            assert "style=" not in html and "<script" not in html and " on" not in re.sub(r">[^<]*<", "><", html)
 
 
 async def _dead_letter(config) -> None:
