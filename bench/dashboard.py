@@ -50,6 +50,7 @@ VARIANTS = {
     "sorted by repository, page 40": "/?sort=repository&dir=asc&page=40",
     "filter repo glob + critical + fixable": "/?repo=team-1*&severity=critical&fixable=1",
     "has secrets, sorted by last push": "/?secrets=1&sort=pushed",
+    "scan state failed (state of every row)": "/?state=failed",
     "90-day trend": "/?days=90",
 }
 
@@ -142,8 +143,8 @@ async def _bench(dsn: str, images: int, per_image: int, requests: int) -> None:
     pool = await connect_pool(dsn, 1, 4)
     await _generate(pool, images, per_image)
     async with pool.acquire() as conn:
-        plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + store._FLEET.format(
-            where="TRUE", order=store.FLEET_SORTS["critical"].format(d="DESC")), None, 30.0, 5, 50, 0, None)
+        plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + store._FLEET_PAGED.format(
+            where="TRUE", order=store.FLEET_SORTS["critical"].format(d="DESC")), None, 30.0, 5, 50, 0)
     print("EXPLAIN ANALYZE of the default fleet query (last lines):")
     for row in plan[-3:]:
         print("   ", row[0])

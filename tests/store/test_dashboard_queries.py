@@ -70,6 +70,7 @@ async def test_fleet_filters_sorts_and_states(pool):
         assert await names(store.FleetFilter(fixable=True)) == (["team/api", "team/web"], 2)
         assert await names(store.FleetFilter(secrets=True)) == (["team/web"], 1)
         assert await names(store.FleetFilter(state="failed")) == (["ops/db"], 1)
+        assert (await names(store.FleetFilter(sort="state", descending=False)))[0][0] == "ops/db"  # failed first
         assert await names(store.FleetFilter(state="nonsense")) == (["team/api", "team/web", "ops/db"], 3)
         assert await names(store.FleetFilter(sort="repository", descending=False)) == (
             ["ops/db", "team/api", "team/web"], 3)

@@ -66,7 +66,7 @@ def glob_to_like(pattern: str) -> str:
     return like if ("*" in pattern or "?" in pattern) else f"%{like}%"
 
 
-_FLEET = """
+_COUNTS = """
 WITH cur AS (
     SELECT t.registry, t.repository, t.tag, t.platform, t.digest, t.updated_at
     FROM image_tags t
@@ -87,32 +87,49 @@ WITH cur AS (
     SELECT image_digest, count(*) FILTER (WHERE kind = 'secret') AS secrets,
            count(*) FILTER (WHERE kind = 'misconfiguration') AS misconfigurations
     FROM secret_findings WHERE image_digest IN (SELECT digest FROM cur) GROUP BY image_digest
-), st AS (
-    SELECT image_digest, count(*) AS n, bool_or(state = 'failed') AS failed,
-           bool_or(state = 'running' AND coalesce(heartbeat_at, started_at, updated_at)
-                   < now() - make_interval(secs => $2)) AS stalled,
-           bool_or(state = 'running') AS running, bool_or(state = 'pending') AS pending,
-           bool_or(cardinality(problems) > 0) AS partial
-    FROM scan_stages WHERE image_digest IN (SELECT digest FROM cur) GROUP BY image_digest
-), rows AS (
+), counted AS (
     SELECT cur.*,
            coalesce(f.critical, 0) AS critical, coalesce(f.high, 0) AS high,
            coalesce(f.medium, 0) AS medium, coalesce(f.low, 0) AS low,
            coalesce(f.critical_fix, 0) AS critical_fix, coalesce(f.high_fix, 0) AS high_fix,
            coalesce(f.medium_fix, 0) AS medium_fix, coalesce(f.low_fix, 0) AS low_fix,
            coalesce(f.fixable, 0) AS fixable, coalesce(f.total, 0) AS total,
-           coalesce(s.secrets, 0) AS secrets, coalesce(s.misconfigurations, 0) AS misconfigurations,
-           CASE WHEN st.failed THEN 'failed' WHEN st.stalled THEN 'stalled' WHEN st.running THEN 'running'
-                WHEN st.n IS NULL OR st.n < $3 OR st.pending THEN 'pending'
-                WHEN st.partial THEN 'partial' ELSE 'complete' END AS scan_state
+           coalesce(s.secrets, 0) AS secrets, coalesce(s.misconfigurations, 0) AS misconfigurations
     FROM cur LEFT JOIN f ON f.image_digest = cur.digest LEFT JOIN s ON s.image_digest = cur.digest
-             LEFT JOIN st ON st.image_digest = cur.digest
+)"""
+
+_STAGES = """, st AS (
+    SELECT image_digest, count(*) AS n, bool_or(state = 'failed') AS failed,
+           bool_or(state = 'running' AND coalesce(heartbeat_at, started_at, updated_at)
+                   < now() - make_interval(secs => $2)) AS stalled,
+           bool_or(state = 'running') AS running, bool_or(state = 'pending') AS pending,
+           bool_or(cardinality(problems) > 0) AS partial
+    FROM scan_stages WHERE image_digest IN (SELECT digest FROM {scope}) GROUP BY image_digest
+)"""
+
+_STATE = """CASE WHEN st.failed THEN 'failed' WHEN st.stalled THEN 'stalled' WHEN st.running THEN 'running'
+                WHEN st.n IS NULL OR st.n < $3 OR st.pending THEN 'pending'
+                WHEN st.partial THEN 'partial' ELSE 'complete' END"""
+
+_FLEET = (_COUNTS + _STAGES.format(scope="cur") + """, rows AS (
+    SELECT counted.*, """ + _STATE + """ AS scan_state
+    FROM counted LEFT JOIN st ON st.image_digest = counted.digest
 )
 SELECT *, count(*) OVER () AS total_rows FROM rows
 WHERE {where} AND ($6::text IS NULL OR scan_state = $6)
 ORDER BY {order}
 LIMIT $4 OFFSET $5
-"""
+""")
+"""Every row's scan state computed before paging: for a state filter or the sort by state."""
+
+_FLEET_PAGED = (_COUNTS + """, page AS (
+    SELECT *, count(*) OVER () AS total_rows FROM counted WHERE {where} ORDER BY {order} LIMIT $4 OFFSET $5
+)""" + _STAGES.format(scope="page") + """
+SELECT page.*, """ + _STATE + """ AS scan_state
+FROM page LEFT JOIN st ON st.image_digest = page.digest
+ORDER BY {order}
+""")
+"""Paged on the counts first; the scan state only for the page's rows (the usual case)."""
 
 
 async def fleet(conn: asyncpg.Connection, flt: FleetFilter, *, limit: int, offset: int,
@@ -134,12 +151,17 @@ async def fleet(conn: asyncpg.Connection, flt: FleetFilter, *, limit: int, offse
     if flt.secrets:
         where.append("secrets > 0")
     order = FLEET_SORTS.get(flt.sort, FLEET_SORTS["critical"]).format(d="DESC" if flt.descending else "ASC")
-    sql = _FLEET.format(where=" AND ".join(where), order=order)
     like = glob_to_like(flt.repository) if flt.repository else None
     state = flt.state if flt.state in SCAN_STATES else None
-    rows = await conn.fetch(sql, like, float(stall_deadline), stages, limit, offset, state)
+    if state or flt.sort == "state":
+        sql = _FLEET.format(where=" AND ".join(where), order=order)
+        extra: tuple = (state,)
+    else:
+        sql = _FLEET_PAGED.format(where=" AND ".join(where), order=order)
+        extra = ()
+    rows = await conn.fetch(sql, like, float(stall_deadline), stages, limit, offset, *extra)
     if not rows and offset:  # past the last page: still tell how many there are
-        first = await conn.fetch(sql, like, float(stall_deadline), stages, 1, 0, state)
+        first = await conn.fetch(sql, like, float(stall_deadline), stages, 1, 0, *extra)
         return [], first[0]["total_rows"] if first else 0
     return [dict(r) for r in rows], rows[0]["total_rows"] if rows else 0
 
