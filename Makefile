@@ -22,6 +22,7 @@ test-deps: $(STAMP)
 	@missing=""; for b in docker-registry skopeo umoci; do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v go >/dev/null || missing="$$missing golang-go"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -314,6 +314,16 @@ class FeedsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     debian_tracker_url: str = "https://security-tracker.debian.org/tracker/data/json"
 
 
+class DashboardConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The dashboard the api serves at ``/``: on/off, fleet page size, session lifetime in hours,
+    how long the fleet's trend chart is reused (seconds; 0 = computed on every request)."""
+
+    enabled: bool = True
+    page_size: int = 50
+    session_hours: float = 12.0
+    trend_cache_seconds: float = 60.0
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
@@ -337,6 +347,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
     reachability: ReachabilityConfig = msgspec.field(default_factory=ReachabilityConfig)
     feeds: FeedsConfig = msgspec.field(default_factory=FeedsConfig)
+    dashboard: DashboardConfig = msgspec.field(default_factory=DashboardConfig)
 
     def __repr__(self) -> str:
         return "Config(...)"

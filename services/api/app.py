@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from imagewatch.dashboard.session import SessionKeys
 from imagewatch.config import admission_token, read_token, webhook_token
 from imagewatch.runtime.httpauth import is_loopback, read_guard
 from imagewatch.runtime.httpmetrics import observe_requests
@@ -14,7 +15,7 @@ from imagewatch_services.api import packages as image_packages
 from imagewatch_services.api import malware
 from imagewatch_services.api import secrets as image_secrets
 from imagewatch_services.api import priorities, remediation, vulnerabilities
-from imagewatch_services.api import admission, dlq, harbor, openapi
+from imagewatch_services.api import admission, dashboard, dashboard_auth, dlq, harbor, openapi
 from imagewatch_services.api.keys import CTX, MAX_BODY, TOKEN
 
 
@@ -28,14 +29,25 @@ def build_app(ctx: ServiceContext) -> web.Application:
     config = ctx.config
     token = webhook_token(config)
     middlewares = [observe_requests(ctx.metrics)]
-    if not is_loopback(config.api.host) or config.api.read_token or config.api.require_read_token:
-        middlewares.append(read_guard((read_token(config), token)))
+    guarded = not is_loopback(config.api.host) or bool(config.api.read_token) or config.api.require_read_token
+    reader = read_token(config) if guarded else ""
+    if config.dashboard.enabled:
+        middlewares.append(dashboard_auth.dashboard_middleware())
+    if guarded:
+        middlewares.append(read_guard((reader, token), exempt=dashboard_auth.is_dashboard_path
+                                      if config.dashboard.enabled else lambda path: False))
     app = web.Application(middlewares=middlewares, client_max_size=config.api.max_body_bytes + 1024)
     app[CTX] = ctx
     app[TOKEN] = token
     app[admission.ADMISSION_TOKEN] = admission_token(config)
     app[MAX_BODY] = ctx.config.api.max_body_bytes
     app.add_routes(health_routes(ctx))
+    if config.dashboard.enabled:
+        app[dashboard_auth.KEYS] = SessionKeys(token, reader, lifetime=int(config.dashboard.session_hours * 3600))
+        app[dashboard_auth.GATE] = dashboard_auth.Gate(guarded, (reader,), token)
+        app[dashboard.TRENDS] = dashboard.TrendCache(config.dashboard.trend_cache_seconds)
+        app.add_routes(dashboard.ROUTES)
+        app.add_routes(dashboard_auth.ROUTES)
     app.add_routes([
         web.post("/v1/events/{source}", events.receive_event),
         web.post("/v1/scans", events.request_scan),

@@ -63,31 +63,35 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     return web.json_response(pagination.page(items, limit, lambda item: item["id"]))
 
 
-def _not_found(seq: str) -> web.Response:
-    return web.json_response({"error": f"dead letter {seq} not found"}, status=404)
+class RequeueRefused(Exception):
+    """A dead letter that cannot be re-queued: ``status`` 404 (none such) or 422 (unreadable, bad subject)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
 
 
-async def retry_dead_letter(request: web.Request) -> web.Response:
-    """``POST /v1/dlq/{id}/retry``: re-publish the original message, then drop the dead letter."""
-    check_bearer(request, request.app[TOKEN])
-    raw = request.match_info["id"]
+async def requeue(bus, raw: str) -> dict[str, Any]:
+    """Re-publish dead letter ``raw`` (its stream sequence) to its original subject, then delete it.
+
+    Shared by ``POST /v1/dlq/{id}/retry`` and the dashboard's retry button.
+    """
     if not raw.isdigit():
-        return _not_found(raw)
+        raise RequeueRefused(404, f"dead letter {raw} not found")
     seq = int(raw)
-    bus = request.app[CTX].bus
     try:
         stored = await bus.js.get_msg(bus.config.stream, seq)
     except NotFoundError:
-        return _not_found(raw)
+        raise RequeueRefused(404, f"dead letter {raw} not found") from None
     if not (stored.subject or "").startswith(SUBJECT_DLQ_PREFIX):
-        return _not_found(raw)
+        raise RequeueRefused(404, f"dead letter {raw} not found")
     try:
         letter = decoder_for(DeadLetter).decode(stored.data or b"")
     except msgspec.DecodeError:
-        return web.json_response({"error": f"dead letter {seq} is unreadable"}, status=422)
+        raise RequeueRefused(422, f"dead letter {seq} is unreadable") from None
     if not letter.subject.startswith("iw.") or letter.subject.startswith(SUBJECT_DLQ_PREFIX):
-        return web.json_response({"error": f"dead letter {seq}: refusing to re-publish to {letter.subject!r}"},
-                                 status=422)
+        raise RequeueRefused(422, f"dead letter {seq}: refusing to re-publish to {letter.subject!r}")
     msg_id = f"retry:{seq}:{uuid.uuid4()}"
     ack = await bus.js.publish(letter.subject, letter.data, timeout=5, headers={"Nats-Msg-Id": msg_id})
     try:
@@ -95,5 +99,14 @@ async def retry_dead_letter(request: web.Request) -> web.Response:
     except NotFoundError:
         pass  # a concurrent retry removed it first
     log.info("dead letter re-queued", dlq_id=seq, subject=letter.subject, stage=letter.stage, msg_id=msg_id)
-    return web.json_response({"id": seq, "subject": letter.subject, "msg_id": msg_id, "sequence": ack.seq},
-                             status=202)
+    return {"id": seq, "subject": letter.subject, "msg_id": msg_id, "sequence": ack.seq}
+
+
+async def retry_dead_letter(request: web.Request) -> web.Response:
+    """``POST /v1/dlq/{id}/retry``: re-publish the original message, then drop the dead letter."""
+    check_bearer(request, request.app[TOKEN])
+    try:
+        done = await requeue(request.app[CTX].bus, request.match_info["id"])
+    except RequeueRefused as refused:
+        return web.json_response({"error": refused.reason}, status=refused.status)
+    return web.json_response(done, status=202)

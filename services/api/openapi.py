@@ -218,6 +218,33 @@ ROUTES: tuple[RouteDoc, ...] = (
                         "400": "sbom_media_type missing or unknown", "401": ERR_401,
                         "404": "unknown scan request id", "500": "the scan failed (the reason is in error.message)",
                         "501": "no report of the Accept type"}),
+    *(RouteDoc("GET", path, summary, "dashboard", content_type="text/html", params=params,
+               responses={"200": "the HTML page", "303": "to /login when a session is needed",
+                          "404": "not found (HTML page)"})
+      for path, summary, params in (
+          ("/", "Dashboard: the fleet (filters repo, severity, fixable, secrets, sort, dir, page, days)", ()),
+          ("/images/{digest}", "Dashboard: one image", (DIGEST,)),
+          ("/vulnerabilities/{id}", "Dashboard: one vulnerability and the images having it",
+           (Param("id", "CVE, GHSA or any advisory id", "path"),)),
+          ("/pipeline", "Dashboard: stages, dead letters, failed notifications, advisory sources", ()),
+          ("/search", "Dashboard search box: redirects to a vulnerability, an image or the filtered fleet",
+           (Param("q", "a vulnerability id, an image digest or a repository glob"),)),
+          ("/login", "Dashboard login form", ()),
+          ("/static/{name}", "Dashboard style sheet", (Param("name", "file name", "path"),)),
+      )),
+    RouteDoc("GET", "/images/{digest}/{file}", "Dashboard downloads: sbom.cdx.json, sbom.spdx.json, report.json",
+             "dashboard", content_type="application/json",
+             params=(DIGEST, Param("file", "sbom.cdx.json, sbom.spdx.json or report.json", "path")),
+             responses={"200": ("the document, as an attachment", OBJECT), "404": "not found (HTML page)"}),
+    *(RouteDoc("POST", path, summary, "dashboard", content_type="text/html", params=params,
+               body={"type": "object", "description": "application/x-www-form-urlencoded form with csrf"},
+               responses={"303": "done: redirect", "401": "no session", "403": "CSRF token or write token missing"})
+      for path, summary, params in (
+          ("/login", "Dashboard login: a read or write token opens a session cookie", ()),
+          ("/logout", "Dashboard logout", ()),
+          ("/pipeline/dead-letters/{id}/retry", "Dashboard: re-queue one dead letter (write token and CSRF token)",
+           (Param("id", "the dead letter's id", "path", {"type": "integer"}),)),
+      )),
 )
 
 

@@ -100,6 +100,7 @@ imagewatch is up ({', '.join(services)})
   NATS           : {shown['nats']}
   PostgreSQL     : {shown['pg']}
   API            : {api}/v1/images
+  dashboard      : {api}/
   webhook URL    : {api}/v1/events/distribution
   webhook token  : {token}
     (registry notifications: header "Authorization: Bearer <token>")

@@ -132,8 +132,8 @@ class Bus:
     async def backlogs(self) -> list["Backlog"]:
         """The backlog of every consumer of the stream (for ``/metrics``)."""
         infos = await self.js.consumers_info(self.config.stream)
-        return [Backlog(i.name, i.num_pending or 0, i.num_ack_pending or 0, i.num_redelivered or 0)
-                for i in infos]
+        return [Backlog(i.name, i.num_pending or 0, i.num_ack_pending or 0, i.num_redelivered or 0,
+                        i.num_waiting or 0) for i in infos]
 
     async def dead_letters(self, limit: int = 1000) -> list[tuple[int, DeadLetter]]:
         """Dead-lettered messages still in the stream, oldest first, with their sequence."""
@@ -157,12 +157,14 @@ class Bus:
 
 @dataclass
 class Backlog:
-    """One consumer's backlog: not yet delivered, delivered and not acked, redelivered."""
+    """One consumer's backlog: not yet delivered, delivered and not acked, redelivered;
+    ``waiting``: pull requests its clients have open (idle workers)."""
 
     consumer: str
     pending: int
     ack_pending: int
     redelivered: int
+    waiting: int = 0
 
 
 @dataclass

@@ -48,16 +48,17 @@ def unauthorized() -> web.HTTPUnauthorized:
     )
 
 
-def read_guard(tokens: tuple[str, ...]):
+def read_guard(tokens: tuple[str, ...], exempt=lambda path: False):
     """Middleware: every read (GET, HEAD) but the health checks needs one of ``tokens``.
 
     Writes carry their own tokens (webhook/admin, admission) checked by their handlers.
+    Paths for which ``exempt(path)`` is true have a guard of their own (the api's dashboard).
     """
 
     @web.middleware
     async def guard(request: web.Request, handler):
         if (request.method in ("GET", "HEAD") and request.path not in OPEN_PATHS
-                and not bearer_matches(request, *tokens)):
+                and not exempt(request.path) and not bearer_matches(request, *tokens)):
             raise unauthorized()
         return await handler(request)
 
