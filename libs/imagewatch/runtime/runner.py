@@ -78,7 +78,7 @@ def health_routes(ctx: ServiceContext) -> list[web.RouteDef]:
     """``/healthz``, ``/readyz`` and ``/metrics`` for a service."""
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "service": ctx.name})
+        return web.json_response({"status": "ok", "service": ctx.name, "replica": replica()})
 
     async def readyz(_: web.Request) -> web.Response:
         checks = {"nats": ctx.bus.nc.is_connected}
