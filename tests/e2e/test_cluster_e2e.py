@@ -229,4 +229,6 @@ async def test_sixteen_images_complete_while_a_nats_node_is_killed(tmp_path, pg_
         "stages_with_attempts_gt_1": attempts[0]["n"],
         "consumer_redeliveries": {k: v[1] for k, v in after["consumers"].items() if v[1]},
         "process_restarts": restarts,
+        "handled_per_replica": {name.removesuffix(".log"): t.count('"event": "handled"')
+                                for name, t in sorted(text.items())},
     }, indent=1), file=sys.stderr)
