@@ -96,7 +96,7 @@ async def _client_for(ctx: ServiceContext, event: PushEvent, client: RegistryCli
         key = await fingerprint_key(conn)
     try:
         value = await harbor_auth.take(ctx.bus.js, ctx.config.harbor.authorization_ttl, key, scan_id,
-                                     ctx.config.bus.replicas)
+                                       ctx.config.bus.replicas)
     except harbor_auth.AuthorizationUnavailable as exc:
         raise Permanent(str(exc)) from None
     return authorized(event.registry, value)
@@ -136,7 +136,7 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
         scan_id = harbor_auth.scan_id_of(event.event_id)
         if scan_id is not None:
             await harbor_auth.forget(ctx.bus.js, ctx.config.harbor.authorization_ttl, scan_id,
-                                 ctx.config.bus.replicas)
+                                     ctx.config.bus.replicas)
 
     async def _fetch(event: PushEvent, reference: Reference, client: RegistryClient, delivery: Delivery) -> None:
         tag = reference.tag
