@@ -42,6 +42,8 @@ class NatsCluster:
     root: Path
     size: int = 3
     password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    nkeys: list[str] = field(default_factory=list)
+    """Public nkeys of further users (``U...``), besides the password user."""
     nodes: list[Node] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -60,13 +62,15 @@ class NatsCluster:
 
     def _conf(self, node: Node) -> Path:
         routes = ", ".join(f'"nats-route://127.0.0.1:{n.route_port}"' for n in self.nodes if n is not node)
+        users = ", ".join([f"{{ user: {json.dumps(USER)}, password: {json.dumps(self.password)} }}",
+                           *(f"{{ nkey: {json.dumps(key)} }}" for key in self.nkeys)])
         path = node.store / "nats-server.conf"
         node.store.mkdir(parents=True, exist_ok=True)
         path.write_text(
             f'server_name: {json.dumps(node.name)}\n'
             f'listen: "127.0.0.1:{node.port}"\n'
             f'jetstream {{ store_dir: {json.dumps(str(node.store / "js"))} }}\n'
-            f'authorization {{ user: {json.dumps(USER)}, password: {json.dumps(self.password)} }}\n'
+            f'authorization {{ users: [{users}] }}\n'
             f'cluster {{ name: "iw-test", listen: "127.0.0.1:{node.route_port}", routes: [{routes}] }}\n'
         )
         path.chmod(0o600)

@@ -6,8 +6,10 @@ import asyncio
 import hashlib
 import io
 import json
+import os
 import uuid
 
+import nkeys
 import pytest
 import structlog
 
@@ -20,9 +22,13 @@ from imagewatch.runtime.bus import Bus, Worker
 from imagewatch.runtime.logs import configure
 
 
+SEED = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+
+
 @pytest.fixture(scope="module")
 async def cluster(tmp_path_factory):
-    c = NatsCluster(tmp_path_factory.mktemp("cluster")).start()
+    public = nkeys.from_seed(bytearray(SEED)).public_key.decode()
+    c = NatsCluster(tmp_path_factory.mktemp("cluster"), nkeys=[public]).start()
     try:
         await c.wait_jetstream()
         yield c
@@ -119,6 +125,33 @@ async def test_user_and_password_from_the_config_with_bare_urls(cluster, stream)
     with pytest.raises(Exception):  # refused by every node (the client keeps trying: bounded here)
         await asyncio.wait_for(Bus.connect(BusConfig(url=bare, user="imagewatch", password="wrong-password-123456",
                                                      stream=stream)), 5)
+
+
+async def test_an_nkey_user_reaches_every_node(cluster, stream, tmp_path):
+    seed = tmp_path / "user.nk"
+    seed.write_bytes(SEED)
+    seed.chmod(0o600)
+    for node in cluster.nodes:
+        bus = await Bus.connect(BusConfig(url=f"nats://127.0.0.1:{node.port}", nkey_seed_file=str(seed),
+                                          stream=stream, replicas=3))
+        try:
+            assert bus.nc.connected_url.port == node.port
+            await bus.publish(SUBJECT_PUSH, PushEvent(event_id="e", source="t", registry="r", repository="a",
+                                                      tag="1"), "nk")
+        finally:
+            await bus.close()
+    other = tmp_path / "other.nk"
+    other.write_bytes(nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER))
+    with pytest.raises(Exception):  # an nkey the cluster does not know (the client keeps trying: bounded)
+        await asyncio.wait_for(Bus.connect(BusConfig(url=f"nats://127.0.0.1:{cluster.nodes[0].port}",
+                                                     nkey_seed_file=str(other), stream=stream)), 5)
+
+
+def test_an_nkey_and_a_password_user_together_are_refused():
+    import msgspec
+
+    with pytest.raises(msgspec.ValidationError, match="either user/password or nkey_seed_file"):
+        msgspec.convert({"user": "u", "password": "p", "nkey_seed_file": "/x.nk"}, BusConfig)
 
 
 async def test_losing_the_connected_node_moves_the_client_and_logs_no_password(cluster, stream):

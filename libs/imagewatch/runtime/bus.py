@@ -62,7 +62,8 @@ class Bus:
         ``config.url`` may list every node of a cluster, comma-separated; the
         client fails over between them (and the nodes the cluster announces).
         Once connected it reconnects forever. Logs name servers as ``host:port``
-        only, never with a password.
+        only, never with a password. Credentials (user/password or an nkey
+        seed file) are the same for every node.
         """
 
         closing: list[bool] = []
@@ -82,7 +83,9 @@ class Bus:
         async def error(exc: Exception) -> None:
             log.warning("NATS error", error=str(exc) or type(exc).__name__)
 
-        auth = {"user": config.user, "password": config.password} if config.user else {}
+        auth: dict = {"user": config.user, "password": config.password} if config.user else {}
+        if config.nkey_seed_file:
+            auth = {"nkeys_seed": config.nkey_seed_file}
         nc = await nats.connect(
             servers, name=name, connect_timeout=5, max_reconnect_attempts=-1,
             reconnect_time_wait=1, allow_reconnect=True, disconnected_cb=disconnected,
