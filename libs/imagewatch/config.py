@@ -4,7 +4,9 @@ The TOML file is named by ``IMAGEWATCH_CONFIG``; unknown keys are rejected with
 the key named. Environment variables override the file:
 
 ==============================  =========================================
-``IMAGEWATCH_NATS_URL``         bus URL (``nats://127.0.0.1:4222``)
+``IMAGEWATCH_NATS_URL``         bus URL (``nats://127.0.0.1:4222``); comma-separated for a cluster
+``IMAGEWATCH_NATS_REPLICAS``    JetStream replicas (1, 3 or 5) of the stream, consumers, buckets
+``IMAGEWATCH_NATS_NKEY_SEED_FILE`` a file with the NATS nkey user seed (instead of a password)
 ``IMAGEWATCH_NATS_USER``        bus user (or in the URL)
 ``IMAGEWATCH_NATS_PASSWORD``    bus password (a secret)
 ``IMAGEWATCH_DATABASE_URL``     PostgreSQL DSN
@@ -54,7 +56,12 @@ class RegistryCredential(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
 
 class BusConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """NATS JetStream connection and delivery policy (``user``/``password`` or in the URL)."""
+    """NATS JetStream connection and delivery policy (``user``/``password`` or in the URL).
+
+    ``url`` may list several servers, comma-separated (the nodes of a cluster);
+    ``replicas`` (1, 3 or 5) is the replica count of the stream, its consumers
+    and the blob bucket, applied to existing ones at start.
+    """
 
     url: str = "nats://127.0.0.1:4222"
     user: str = ""
@@ -71,6 +78,20 @@ class BusConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A running stage with no heartbeat for this long shows ``stalled``; 0 = ``ack_wait``."""
     backlog_warn: int = 1000
     """A consumer backlog (pending + ack pending) above this is logged as a warning."""
+    replicas: int = 1
+    """JetStream replicas of the stream, every consumer and the buckets: 1, 3 or 5 (a cluster for 3 and 5)."""
+    nkey_seed_file: str = ""
+    """A file holding an nkey user seed (``SU...``): NATS nkey authentication instead of a password."""
+
+    def __post_init__(self) -> None:
+        from imagewatch.runtime.natsservers import server_list
+
+        server_list(self.url)
+        if self.user and self.nkey_seed_file:
+            raise ValueError("bus: give either user/password or nkey_seed_file, not both")
+        if self.replicas not in (1, 3, 5):
+            raise ValueError(f"bus.replicas: expected 1, 3 or 5 (an odd count a JetStream quorum needs), "
+                             f"got {self.replicas}")
 
     @property
     def heartbeat_interval(self) -> float:
@@ -357,6 +378,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "IMAGEWATCH_NATS_URL": ("bus", "url"),
     "IMAGEWATCH_NATS_USER": ("bus", "user"),
     "IMAGEWATCH_NATS_PASSWORD": ("bus", "password"),
+    "IMAGEWATCH_NATS_REPLICAS": ("bus", "replicas"),
+    "IMAGEWATCH_NATS_NKEY_SEED_FILE": ("bus", "nkey_seed_file"),
     "IMAGEWATCH_DATABASE_URL": ("database", "url"),
     "IMAGEWATCH_WEBHOOK_TOKEN": ("api", "webhook_token"),
     "IMAGEWATCH_READ_TOKEN": ("api", "read_token"),
@@ -377,7 +400,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "IMAGEWATCH_HARBOR_TOKEN": ("harbor", "token"),
 }
 _LISTS = {("fetcher", "insecure_registries"), ("fetcher", "platforms"), ("fetcher", "allowed_registries")}
-_INTS = {("api", "port"), ("metrics_port",), ("bus", "max_deliver")}
+_INTS = {("api", "port"), ("metrics_port",), ("bus", "max_deliver"), ("bus", "replicas")}
 
 
 def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:

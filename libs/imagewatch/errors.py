@@ -29,6 +29,7 @@
     ├── harbor.authorization.AuthorizationUnavailable  Harbor's pull authorization expired or unreadable
     ├── store.dbfile.DbFileError                 a portable database file we cannot use (damaged, tampered, other schema)
     ├── cli.embedded.EmbeddedError               an embedded server that would not start
+    ├── cli.scale.ScaleError                     a bad ``up --scale`` value (unknown service, count out of range)
     └── scan.errors.ScanError                    the one-shot command (exit codes 2 and 3)
 
 Each error also keeps the built-in base that callers caught before

@@ -93,7 +93,7 @@ async def accept_scan(request: web.Request) -> web.Response:
             if scan.authorization:
                 key = await fingerprint_key(conn)
                 await harbor_auth.put(ctx.bus.js, ctx.config.harbor.authorization_ttl, key, scan_id,
-                                      scan.authorization)
+                                      scan.authorization, ctx.config.bus.replicas)
             await store.record_scan(conn, scan_id=scan_id, registry=scan.registry, repository=scan.repository,
                                     digest=scan.digest, tag=scan.tag, mime_type=scan.mime_type)
         event = PushEvent(event_id=harbor_auth.EVENT_PREFIX + scan_id, source="harbor", registry=scan.registry,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from urllib.parse import urlsplit
 
 import pytest
 
 from imagewatch.cli.main import main
 from imagewatch.cli.embedded import free_port
 from imagewatch.messages import SUBJECT_VULNDB, VulnDBChanged
+from imagewatch.runtime.natsservers import redacted
 
 from matcher.helpers import SECDB_319, URLLIB3, Tap
 
@@ -72,7 +74,9 @@ def test_sync_offline_is_a_clear_error(db_env, capsys, tmp_path):
 def test_import_publishes_vulndb_when_nats_is_configured(db_env, capsys, nats_url, tmp_path):
     db_env.setenv("IMAGEWATCH_NATS_URL", nats_url)
     assert main(["db", "import", str(URLLIB3)]) == 0
-    assert f"published iw.vulndb on {nats_url}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"published iw.vulndb on {redacted(nats_url)}" in out
+    assert urlsplit(nats_url).password is None or urlsplit(nats_url).password not in out  # never printed
     [msg] = asyncio.run(_vulndb(nats_url))
     assert msg.source == "osv:PyPI" and [(k.ecosystem, k.name) for k in msg.changed] == [("PyPI", "urllib3")]
     assert msg.advisories == ["PYSEC-2019-133", "PYSEC-2020-148"]
@@ -100,7 +104,8 @@ def test_import_beside_a_running_up_reaches_its_embedded_nats(db_env, capsys, tm
     nats = EmbeddedNats(tmp_path / "data" / "nats").start()  # what `imagewatch up` starts on this data dir
     try:
         assert main(["db", "import", str(URLLIB3)]) == 0
-        assert f"published iw.vulndb on {nats.url}" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert f"published iw.vulndb on {nats.public_url}" in out and nats.password not in out
         [msg] = asyncio.run(_vulndb(nats.url))
         assert msg.source == "osv:PyPI"
     finally:

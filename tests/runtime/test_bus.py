@@ -96,3 +96,20 @@ async def test_stop_lets_in_flight_work_finish(nats_url):
         assert await bus.consumer_pending("slow", SUBJECT_PUSH) == 0
     finally:
         await bus.close()
+
+
+async def test_an_existing_consumer_is_updated_in_place_to_the_new_ack_wait(nats_url):
+    async def handler(msg, delivery):
+        return None
+
+    created = None
+    for ack_wait in (12.0, 3.0):
+        bus = await Bus.connect(BusConfig(url=nats_url, ack_wait=ack_wait))
+        try:
+            worker = Worker(bus, "t", SUBJECT_PUSH, PushEvent, handler)
+            await worker._ensure_consumer()
+            info = await bus.js.consumer_info(bus.config.stream, bus.durable_name("t", SUBJECT_PUSH))
+            created = created or info.created
+            assert info.config.ack_wait == ack_wait and info.created == created  # not recreated
+        finally:
+            await bus.close()

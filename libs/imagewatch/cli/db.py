@@ -89,23 +89,34 @@ async def _bus(config: Config) -> tuple[Any, str]:
         config = msgspec.structs.replace(config, bus=msgspec.structs.replace(config.bus, url=url))
     from imagewatch.runtime.bus import Bus
 
+    from imagewatch.runtime.natsservers import redacted
+
+    shown = redacted(config.bus.url)
     try:
         await _probe(config.bus.url)
         bus = await asyncio.wait_for(Bus.connect(config.bus, name="imagewatch-db"), 10)
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return None, (f"NATS at {config.bus.url} not reachable ({type(exc).__name__}): "
+        return None, (f"NATS at {shown} not reachable ({type(exc).__name__}): "
                       "advisories stored, no matcher notified")
-    return bus, f"published iw.vulndb on {config.bus.url}"
+    return bus, f"published iw.vulndb on {shown}"
 
 
 async def _probe(url: str) -> None:
-    """Fail fast when nothing listens at the first server of a NATS URL."""
+    """Fail fast when nothing listens at any server of a (comma-separated) NATS URL."""
     from urllib.parse import urlsplit
 
-    first = urlsplit(url.split(",")[0].strip())
-    _reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(first.hostname or "127.0.0.1", first.port or 4222), 3)
-    writer.close()
+    error: Exception | None = None
+    for server in url.split(","):
+        parts = urlsplit(server.strip() if "://" in server else f"nats://{server.strip()}")
+        try:
+            _reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 4222), 3)
+        except (OSError, asyncio.TimeoutError) as exc:
+            error = exc
+            continue
+        writer.close()
+        return
+    raise error or OSError("no NATS server given")
 
 
 async def _close(bus: Any) -> None:

@@ -1,6 +1,6 @@
 """The ``imagewatch`` command: up, service, scan, db.
 
-    imagewatch up [--data-dir DIR]
+    imagewatch up [--data-dir DIR] [--scale SERVICE=N,...]
     imagewatch service NAME
     imagewatch scan TARGET [--format ...] [--severity ...] [--exit-code N] ...
     imagewatch db import PATH... | db sync | db status
@@ -70,9 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--version", action="store_true", help="print the version and the database's")
     parser.add_argument("--data-dir", default=None, help="data directory (default $XDG_CACHE_HOME/imagewatch)")
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="run everything on this machine", epilog="example:\n  imagewatch up --data-dir /var/lib/imagewatch",
+    up = sub.add_parser("up", help="run everything on this machine",
+                        epilog="examples:\n  imagewatch up --data-dir /var/lib/imagewatch\n"
+                               "  imagewatch up --scale inventory=3,secrets=2",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     up.add_argument("--data-dir", dest="data_dir_sub", default=None)
+    up.add_argument("--scale", default=None, metavar="SERVICE=N[,...]",
+                    help="run N processes of a service (they share its work), e.g. inventory=3,secrets=2")
     svc = sub.add_parser("service", help="run one service")
     svc.add_argument("name")
     db = sub.add_parser("db", help="the advisory database", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -153,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         from imagewatch.cli.up import run_up
 
-        return run_up(data)
+        return run_up(data, args.scale)
     if args.command == "service":
         return _service(args.name)
     if args.command == "db":

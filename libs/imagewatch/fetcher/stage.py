@@ -95,7 +95,8 @@ async def _client_for(ctx: ServiceContext, event: PushEvent, client: RegistryCli
     async with ctx.pool.acquire() as conn:
         key = await fingerprint_key(conn)
     try:
-        value = await harbor_auth.take(ctx.bus.js, ctx.config.harbor.authorization_ttl, key, scan_id)
+        value = await harbor_auth.take(ctx.bus.js, ctx.config.harbor.authorization_ttl, key, scan_id,
+                                       ctx.config.bus.replicas)
     except harbor_auth.AuthorizationUnavailable as exc:
         raise Permanent(str(exc)) from None
     return authorized(event.registry, value)
@@ -109,7 +110,8 @@ def harbor_failed(ctx: ServiceContext):
             return
         async with ctx.pool.acquire() as conn:
             await harbor_store.fail_scan(conn, scan_id, error)
-        await harbor_auth.forget(ctx.bus.js, ctx.config.harbor.authorization_ttl, scan_id)
+        await harbor_auth.forget(ctx.bus.js, ctx.config.harbor.authorization_ttl, scan_id,
+                                 ctx.config.bus.replicas)
     return on_dead
 
 
@@ -133,7 +135,8 @@ def push_handler(ctx: ServiceContext, client: RegistryClient, scanners: ThreadSc
         await _fetch(event, reference, pull, delivery)
         scan_id = harbor_auth.scan_id_of(event.event_id)
         if scan_id is not None:
-            await harbor_auth.forget(ctx.bus.js, ctx.config.harbor.authorization_ttl, scan_id)
+            await harbor_auth.forget(ctx.bus.js, ctx.config.harbor.authorization_ttl, scan_id,
+                                     ctx.config.bus.replicas)
 
     async def _fetch(event: PushEvent, reference: Reference, client: RegistryClient, delivery: Delivery) -> None:
         tag = reference.tag

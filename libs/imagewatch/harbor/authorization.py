@@ -24,6 +24,7 @@ from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from imagewatch.errors import ImagewatchError
+from imagewatch.runtime.replicas import align_stream
 
 BUCKET = "imagewatch-harbor-auth"
 EVENT_PREFIX = "harbor:"
@@ -55,25 +56,33 @@ def open_sealed(installation_key: bytes, scan_id: str, sealed: bytes) -> str:
     return plain.decode()
 
 
-async def bucket(js, ttl: float) -> KeyValue:
-    """The in-memory key-value bucket of sealed authorizations (created when missing)."""
+_ALIGNED: set[tuple[int, int]] = set()  # (JetStream context, replicas) whose bucket was checked
+
+
+async def bucket(js, ttl: float, replicas: int = 1) -> KeyValue:
+    """The in-memory key-value bucket of sealed authorizations (created when missing) on ``replicas`` nodes."""
     try:
-        return await js.key_value(BUCKET)
+        kv = await js.key_value(BUCKET)
     except BucketNotFoundError:
         return await js.create_key_value(config=api.KeyValueConfig(
-            bucket=BUCKET, ttl=ttl, storage=api.StorageType.MEMORY, history=1,
+            bucket=BUCKET, ttl=ttl, storage=api.StorageType.MEMORY, history=1, replicas=replicas,
             description="sealed Harbor pull authorizations, one per scan"))
+    if (id(js), replicas) not in _ALIGNED:  # once per process: created earlier, maybe with another count
+        await align_stream(js, f"KV_{BUCKET}", replicas)
+        _ALIGNED.add((id(js), replicas))
+    return kv
 
 
-async def put(js, ttl: float, installation_key: bytes, scan_id: str, authorization: str) -> None:
+async def put(js, ttl: float, installation_key: bytes, scan_id: str, authorization: str,
+              replicas: int = 1) -> None:
     """Keep the sealed ``authorization`` of ``scan_id`` for ``ttl`` seconds."""
-    kv = await bucket(js, ttl)
+    kv = await bucket(js, ttl, replicas)
     await kv.put(scan_id, seal(installation_key, scan_id, authorization))
 
 
-async def take(js, ttl: float, installation_key: bytes, scan_id: str) -> str:
+async def take(js, ttl: float, installation_key: bytes, scan_id: str, replicas: int = 1) -> str:
     """The authorization of ``scan_id`` (left in place for a retried fetch until it expires)."""
-    kv = await bucket(js, ttl)
+    kv = await bucket(js, ttl, replicas)
     try:
         entry = await kv.get(scan_id)
     except KeyNotFoundError:
@@ -82,9 +91,9 @@ async def take(js, ttl: float, installation_key: bytes, scan_id: str) -> str:
     return open_sealed(installation_key, scan_id, entry.value or b"")
 
 
-async def forget(js, ttl: float, scan_id: str) -> None:
+async def forget(js, ttl: float, scan_id: str, replicas: int = 1) -> None:
     """Drop the authorization of ``scan_id`` (the fetch is over)."""
-    kv = await bucket(js, ttl)
+    kv = await bucket(js, ttl, replicas)
     try:
         await kv.purge(scan_id)
     except Exception:  # noqa: BLE001 - it expires anyway

@@ -21,6 +21,7 @@ from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundErr
 
 from imagewatch.config import BlobStoreConfig
 from imagewatch.errors import ImagewatchError
+from imagewatch.runtime.replicas import align_stream
 
 
 class BlobError(ImagewatchError):
@@ -57,6 +58,10 @@ class BlobStore(Protocol):
         """Write the blob to ``path``, verifying it against ``digest``."""
         ...
 
+    async def prepare(self) -> None:
+        """Make the store ready at service start (create it, apply its settings)."""
+        ...
+
 
 def _verify_file(digest: str, path: Path) -> None:
     algo, _, expected = digest.partition(":")
@@ -79,6 +84,9 @@ class DirectoryBlobStore:
 
     def _path(self, digest: str) -> Path:
         return self.root / digest.replace(":", "_")
+
+    async def prepare(self) -> None:
+        """Nothing to prepare: the directory exists."""
 
     async def has(self, digest: str) -> bool:
         return self._path(digest).exists()
@@ -105,23 +113,31 @@ class DirectoryBlobStore:
 
 
 class NatsBlobStore:
-    """Blobs in a JetStream Object Store bucket with a TTL."""
+    """Blobs in a JetStream Object Store bucket with a TTL, kept on ``replicas`` nodes."""
 
-    def __init__(self, js, config: BlobStoreConfig) -> None:
+    def __init__(self, js, config: BlobStoreConfig, replicas: int = 1) -> None:
         self.js = js
         self.config = config
+        self.replicas = replicas
         self._store = None
 
     async def _bucket(self):
         if self._store is None:
             try:
-                self._store = await self.js.object_store(self.config.bucket)
+                store = await self.js.object_store(self.config.bucket)
+                # created earlier, maybe with another replica count: its stream follows the config
+                await align_stream(self.js, f"OBJ_{self.config.bucket}", self.replicas)
             except (BucketNotFoundError, NotFoundError):
-                self._store = await self.js.create_object_store(
+                store = await self.js.create_object_store(
                     self.config.bucket,
-                    config=api.ObjectStoreConfig(ttl=self.config.ttl_hours * 3600),
+                    config=api.ObjectStoreConfig(ttl=self.config.ttl_hours * 3600, replicas=self.replicas),
                 )
+            self._store = store
         return self._store
+
+    async def prepare(self) -> None:
+        """Create the bucket, or bring an existing one to the configured replica count."""
+        await self._bucket()
 
     async def has(self, digest: str) -> bool:
         store = await self._bucket()
@@ -146,11 +162,12 @@ class NatsBlobStore:
         await asyncio.to_thread(_verify_file, digest, path)
 
 
-def open_blob_store(config: BlobStoreConfig, js=None, data_dir: Path | None = None) -> BlobStore:
-    """The configured blob store: ``nats`` needs ``js``; ``directory`` needs a path."""
+def open_blob_store(config: BlobStoreConfig, js=None, data_dir: Path | None = None,
+                    replicas: int = 1) -> BlobStore:
+    """The configured blob store: ``nats`` needs ``js`` (its bucket on ``replicas`` nodes); ``directory`` a path."""
     if config.kind == "nats":
         if js is None:
             raise BlobError("blobstore: the nats blob store needs a JetStream context")
-        return NatsBlobStore(js, config)
+        return NatsBlobStore(js, config, replicas)
     root = Path(config.directory) if config.directory else (data_dir or Path(".")) / "blobs"
     return DirectoryBlobStore(root)

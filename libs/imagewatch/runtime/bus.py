@@ -28,14 +28,21 @@ import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import api
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError, ServiceUnavailableError
 
 from imagewatch.config import BusConfig
 from imagewatch.runtime.errors import Permanent, Retry
 from imagewatch.runtime.logs import bind_message, get_logger
+from imagewatch.runtime.natsservers import host_port, redacted, server_list
+from imagewatch.runtime.replicas import wait_current
 from imagewatch.messages import SUBJECT_DLQ_PREFIX, DeadLetter, decoder_for, encode
 
 log = get_logger("bus")
+
+PUBLISH_RETRY_SECONDS = 10.0
+"""How long a publish is retried while the stream has no leader (a cluster electing one)."""
+_NO_LEADER = (NoStreamResponseError, nats.errors.NoRespondersError, nats.errors.TimeoutError,
+              ServiceUnavailableError)
 _DLQ = msgspec.json.Encoder()
 
 
@@ -50,52 +57,93 @@ class Bus:
 
     @classmethod
     async def connect(cls, config: BusConfig, name: str = "imagewatch") -> "Bus":
-        """Connect and create the stream idempotently; once connected, reconnect forever."""
+        """Connect to any of the configured servers and create (or update) the stream.
+
+        ``config.url`` may list every node of a cluster, comma-separated; the
+        client fails over between them (and the nodes the cluster announces).
+        Once connected it reconnects forever. Logs name servers as ``host:port``
+        only, never with a password. Credentials (user/password or an nkey
+        seed file) are the same for every node.
+        """
 
         closing: list[bool] = []
+        servers = server_list(config.url)
+        holder: list[NATS] = []
+
+        def current() -> str:
+            return host_port(holder[0].connected_url) if holder else ""
 
         async def disconnected() -> None:
             if not closing:
-                log.warning("NATS disconnected; reconnecting", url=config.url)
+                log.warning("NATS disconnected; reconnecting", servers=redacted(config.url))
 
         async def reconnected() -> None:
-            log.info("NATS reconnected", url=config.url)
+            log.info("NATS reconnected", server=current())
 
         async def error(exc: Exception) -> None:
             log.warning("NATS error", error=str(exc) or type(exc).__name__)
 
-        auth = {"user": config.user, "password": config.password} if config.user else {}
+        auth: dict = {"user": config.user, "password": config.password} if config.user else {}
+        if config.nkey_seed_file:
+            auth = {"nkeys_seed": config.nkey_seed_file}
         nc = await nats.connect(
-            config.url, name=name, connect_timeout=5, max_reconnect_attempts=-1,
+            servers, name=name, connect_timeout=5, max_reconnect_attempts=-1,
             reconnect_time_wait=1, allow_reconnect=True, disconnected_cb=disconnected,
             reconnected_cb=reconnected, error_cb=error, **auth,
         )
+        holder.append(nc)
         bus = cls(nc, config)
         bus._closing = closing
         await bus.ensure_stream()
         return bus
 
-    async def ensure_stream(self) -> None:
-        """Create or update the stream that holds every ``iw.>`` subject."""
-        cfg = api.StreamConfig(
+    def stream_config(self) -> api.StreamConfig:
+        """The configuration of the stream that holds every ``iw.>`` subject."""
+        return api.StreamConfig(
             name=self.config.stream,
             subjects=["iw.>"],
             retention=api.RetentionPolicy.LIMITS,
             storage=api.StorageType.FILE,
             max_age=self.config.max_age_days * 86400,
             duplicate_window=self.config.duplicate_window,
+            num_replicas=self.config.replicas,
         )
+
+    async def ensure_stream(self) -> None:
+        """Create the stream, or update an existing one to the configuration (replicas included)."""
+        cfg = self.stream_config()
         try:
             await self.js.add_stream(cfg)
         except BadRequestError:
+            before = (await self.js.stream_info(cfg.name)).config.num_replicas or 1
             await self.js.update_stream(cfg)
+            if before != cfg.num_replicas:
+                log.info("stream replicas changed", stream=cfg.name, before=before, after=cfg.num_replicas)
+                await wait_current(self.js, cfg.name, cfg.num_replicas or 1)
 
     async def publish(self, subject: str, message: msgspec.Struct, msg_id: str) -> int:
-        """Publish and wait for the stream's ack; returns the stream sequence."""
-        ack = await self.js.publish(
-            subject, encode(message), timeout=5, headers={"Nats-Msg-Id": msg_id}
-        )
-        return ack.seq
+        """Publish and wait for the stream's ack; returns the stream sequence.
+
+        While connected, a stream that does not answer (no leader for a moment:
+        a cluster node was lost, the stream was just created or re-replicated)
+        is retried for up to ``PUBLISH_RETRY_SECONDS``; ``Nats-Msg-Id`` makes a
+        retry of a publish that did land a no-op. Disconnected, it fails at once.
+        """
+        data = encode(message)
+        headers = {"Nats-Msg-Id": msg_id}
+        deadline = time.monotonic() + PUBLISH_RETRY_SECONDS
+        delay = 0.1
+        while True:
+            try:
+                ack = await self.js.publish(subject, data, timeout=5, headers=headers)
+                return ack.seq
+            except _NO_LEADER as exc:
+                if not self.nc.is_connected or time.monotonic() + delay > deadline:
+                    raise
+                log.info("stream did not answer; publishing again", subject=subject,
+                         error=type(exc).__name__, retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def close(self) -> None:
         """Drain the connection (finishing pending publishes) and close it."""
@@ -218,19 +266,27 @@ class Worker:
         return api.ConsumerConfig(
             durable_name=self.bus.durable_name(self.stage, self.subject), ack_policy=api.AckPolicy.EXPLICIT,
             ack_wait=cfg.ack_wait, max_deliver=-1, filter_subject=self.subject,
-            max_ack_pending=max(64, self.concurrency * 4),
+            max_ack_pending=max(64, self.concurrency * 4), num_replicas=cfg.replicas,
         )
 
     async def _ensure_consumer(self) -> None:
+        """Create the durable consumer, or update it in place (ack wait, replicas; acks are kept).
+
+        JetStream creates or updates with one request. Just after its stream's
+        replica count changed it may refuse for a moment, hence the retries; an
+        existing consumer keeps working with its old settings meanwhile.
+        """
         consumer = self.consumer_config()
-        try:
-            await self.bus.js.add_consumer(self.bus.config.stream, consumer)
-        except BadRequestError:
-            # exists (shared by every replica); bring an older ack_wait up to date
+        error: Exception | None = None
+        for attempt in range(8):
             try:
-                await self.bus.js.update_consumer(self.bus.config.stream, consumer)
-            except Exception as exc:  # noqa: BLE001 - the old settings still work
-                log.warning("consumer not updated", consumer=consumer.durable_name, error=str(exc))
+                await self.bus.js.add_consumer(self.bus.config.stream, consumer)
+                return
+            except BadRequestError as exc:
+                error = exc
+                await asyncio.sleep(0.25 * (attempt + 1))
+        log.warning("consumer not created or updated", consumer=consumer.durable_name,
+                    error=getattr(error, "description", None) or str(error))
 
     async def _subscribe(self):
         await self._ensure_consumer()

@@ -1,7 +1,9 @@
 """Service logging with structlog: JSON lines in production, console on a terminal.
 
 ``merge_contextvars`` runs first, so ``bind_message(msg_id=..., image_digest=...)``
-puts the message id and image digest on every line logged while handling it.
+puts the message id and image digest on every line logged while handling it;
+then the process's identity (``replica``, ``hostname``, ``pid``, see
+:mod:`imagewatch.runtime.identity`) is added, which no ``bind_message`` clears.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import logging
 import sys
 
 import structlog
+
+from imagewatch.runtime.identity import add_identity
 
 
 def configure(fmt: str = "auto", level: str = "info", stream=None) -> None:
@@ -26,6 +30,7 @@ def configure(fmt: str = "auto", level: str = "info", stream=None) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_identity,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

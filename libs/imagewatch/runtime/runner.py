@@ -26,6 +26,7 @@ from imagewatch.runtime.blobstore import BlobStore, open_blob_store
 from imagewatch.runtime.bus import Bus, Worker
 from imagewatch.config import Config, data_dir
 from imagewatch.runtime.httpmetrics import observe_requests
+from imagewatch.runtime.identity import replica
 from imagewatch.runtime.logs import configure, get_logger
 from imagewatch.runtime.metrics import Metrics
 from imagewatch.store import images
@@ -77,7 +78,7 @@ def health_routes(ctx: ServiceContext) -> list[web.RouteDef]:
     """``/healthz``, ``/readyz`` and ``/metrics`` for a service."""
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "service": ctx.name})
+        return web.json_response({"status": "ok", "service": ctx.name, "replica": replica()})
 
     async def readyz(_: web.Request) -> web.Response:
         checks = {"nats": ctx.bus.nc.is_connected}
@@ -137,9 +138,10 @@ async def _watch_backlog(ctx: ServiceContext, workers: list[Worker]) -> None:
 
 async def connect(name: str, config: Config) -> ServiceContext:
     """Connect NATS, PostgreSQL (migrating) and the blob store."""
-    bus = await Bus.connect(config.bus, name=f"imagewatch-{name}")
+    bus = await Bus.connect(config.bus, name=f"imagewatch-{replica() or name}")
     pool = await connect_pool(config.database.url, config.database.min_pool, config.database.max_pool)
-    blobs = open_blob_store(config.blobs, js=bus.js, data_dir=data_dir(config))
+    blobs = open_blob_store(config.blobs, js=bus.js, data_dir=data_dir(config), replicas=config.bus.replicas)
+    await blobs.prepare()
     return ServiceContext(name, config, bus, pool, blobs, Metrics(name))
 
 
