@@ -3,6 +3,8 @@
 Starts PostgreSQL and NATS (the test harness's servers), a registry and the
 pipeline, pushes the demo images of ``tests/harness/dashboard.py`` for real,
 then opens each page in Debian's chromium through Playwright and saves it.
+With ``../shared/data`` beside the checkout the findings carry the real CVE
+ratings, KEV and EPSS (see the harness's docstring).
 Run: .venv/bin/python docs/images/make_screenshots.py
 """
 
@@ -18,16 +20,18 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "tests"))
 
 from harness.browser import ensure_chromium, launch  # noqa: E402
-from harness.dashboard import dashboard_stack  # noqa: E402
+from harness.dashboard import SHARED, dashboard_stack  # noqa: E402
 from harness.servers import DatabaseFactory, NatsProvider, postgres_server  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 PAGES = (
     ("fleet.png", "/"),
     ("image.png", "/images/{py-v1}"),
-    ("vulnerability.png", "/vulnerabilities/CVE-2099-0001"),
+    ("vulnerability.png", "/vulnerabilities/{cve}"),
     ("pipeline.png", "/pipeline"),
 )
+
+CVE = "CVE-2023-43804"  # urllib3, rated by its CVE record and its GHSA; the demo's own when ../shared is absent
 
 
 async def _shoot(workdir: Path, nats_url: str, dsn: str) -> None:
@@ -38,6 +42,7 @@ async def _shoot(workdir: Path, nats_url: str, dsn: str) -> None:
             for name, path in PAGES:
                 for key, digest in stack.digests.items():
                     path = path.replace("{" + key + "}", digest)
+                path = path.replace("{cve}", CVE if SHARED.is_dir() else "CVE-2099-0001")
                 await page.goto(stack.url + path)
                 await page.screenshot(path=str(HERE / name))
                 print(f"wrote docs/images/{name}")

@@ -337,12 +337,16 @@ class FeedsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class DashboardConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The dashboard the api serves at ``/``: on/off, fleet page size, session lifetime in hours,
-    how long the fleet's trend chart is reused (seconds; 0 = computed on every request)."""
+    how long the fleet's trend chart is reused (seconds; 0 = computed on every request), failed
+    logins allowed per client address and minute (then 429; 0 = no limit), and whether a
+    TLS-terminating proxy's ``X-Forwarded-Proto: https`` makes the session cookie Secure."""
 
     enabled: bool = True
     page_size: int = 50
     session_hours: float = 12.0
     trend_cache_seconds: float = 60.0
+    login_failures_per_minute: int = 10
+    trust_forwarded_proto: bool = False
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from imagewatch.dashboard.session import SessionKeys
+from imagewatch.dashboard.ratelimit import FailureLimiter
 from imagewatch.config import admission_token, read_token, webhook_token
 from imagewatch.runtime.httpauth import is_loopback, read_guard
 from imagewatch.runtime.httpmetrics import observe_requests
@@ -45,6 +46,8 @@ def build_app(ctx: ServiceContext) -> web.Application:
     if config.dashboard.enabled:
         app[dashboard_auth.KEYS] = SessionKeys(token, reader, lifetime=int(config.dashboard.session_hours * 3600))
         app[dashboard_auth.GATE] = dashboard_auth.Gate(guarded, (reader,), token)
+        app[dashboard_auth.LOGIN_LIMIT] = FailureLimiter(config.dashboard.login_failures_per_minute)
+        app[dashboard_auth.TRUST_FORWARDED_PROTO] = config.dashboard.trust_forwarded_proto
         app[dashboard.TRENDS] = dashboard.TrendCache(config.dashboard.trend_cache_seconds)
         app.add_routes(dashboard.ROUTES)
         app.add_routes(dashboard_auth.ROUTES)

@@ -227,9 +227,10 @@ async def vulnerability(request: web.Request) -> web.Response:
             if severity_rank(f.severity) >= severity_rank(ratings.get(f.advisory_id, "unknown")):
                 ratings[f.advisory_id] = f.severity
     fixed = sorted({v for img in images for f in img["findings"] for v in f.fixed_versions})
+    rated = max((f for img in images for f in img["findings"]), key=lambda f: severity_rank(f.severity), default=None)
     ordered = [advisories[i] for i in ids if i in advisories]
     return page(request, "vulnerability.html", page="vulnerability", vuln_id=vuln_id, advisories=ordered,
-                images=images, truncated=len(images) == 500, ratings=ratings, fixed_versions=fixed,
+                images=images, truncated=len(images) == 500, ratings=ratings, fixed_versions=fixed, rated=rated,
                 tag_count=len({t for img in images for t in img["tags"]}), fixed_of=fixed_of, query=vuln_id)
 
 

@@ -3,9 +3,13 @@
 Same rule as the read API: on a loopback api with no read token asked for,
 pages are open; otherwise a page needs the read token once, on the login
 form (or as a bearer header), after which the browser holds only a signed
-session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS). Every form
-carries the session's CSRF token; the one write action (retry a dead letter)
-also needs the write (webhook) token, given at login or in the form.
+session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS, or behind a
+TLS-terminating proxy that says ``X-Forwarded-Proto: https`` when
+``dashboard.trust_forwarded_proto`` is set). Every form carries the session's
+CSRF token; the one write action (retry a dead letter) also needs the write
+(webhook) token, given at login or in the form. Failed logins are limited per
+client address (``dashboard.login_failures_per_minute``): beyond the budget
+every login attempt gets 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from imagewatch.dashboard.headers import SECURITY_HEADERS
+from imagewatch.dashboard.ratelimit import FailureLimiter
 from imagewatch.dashboard.render import render
 from imagewatch.dashboard.session import COOKIE, Session, SessionKeys
 from imagewatch.runtime.httpauth import bearer_matches
@@ -23,6 +28,8 @@ from imagewatch.runtime.httpauth import bearer_matches
 KEYS = web.AppKey("dashboard_keys", SessionKeys)
 SESSION = web.RequestKey("iw_session", Session)
 AUTHORISED = web.RequestKey("iw_authorised", bool)
+LOGIN_LIMIT = web.AppKey("dashboard_login_limit", FailureLimiter)
+TRUST_FORWARDED_PROTO = web.AppKey("dashboard_trust_forwarded_proto", bool)
 MAX_TOKEN = 512
 
 
@@ -69,10 +76,24 @@ def safe_next(value: str | None) -> str:
     return value
 
 
+def over_https(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS: our own TLS, or a trusted proxy's ``X-Forwarded-Proto``.
+
+    The header counts only with ``dashboard.trust_forwarded_proto`` (any
+    client can send it); the first value is the one the outermost proxy saw.
+    """
+    if request.secure:
+        return True
+    if not request.app.get(TRUST_FORWARDED_PROTO, False):
+        return False
+    proto = request.headers.get("X-Forwarded-Proto", "")
+    return proto.split(",", 1)[0].strip().lower() == "https"
+
+
 def set_session_cookie(request: web.Request, response: web.StreamResponse, value: str, max_age: int) -> None:
-    """The session cookie: HttpOnly, SameSite=Strict, Secure when the request came over HTTPS."""
+    """The session cookie: HttpOnly, SameSite=Strict, Secure when the browser came over HTTPS."""
     response.set_cookie(COOKIE, value, max_age=max_age, path="/", httponly=True, samesite="Strict",
-                        secure=request.secure)
+                        secure=over_https(request))
 
 
 def dashboard_middleware():
@@ -138,12 +159,20 @@ async def login(request: web.Request) -> web.StreamResponse:
     """``POST /login``: a read or write token opens a session; the token itself is never echoed or kept."""
     form = await request.post()
     next_path = safe_next(str(form.get("next", "")))
+    limit, client = request.app[LOGIN_LIMIT], request.remote or ""
+    wait = limit.retry_after(client)
+    if wait:
+        response = page(request, "login.html", status=429, page="login", next=next_path,
+                        error=f"Too many failed logins from your address; try again in {wait} s.")
+        response.headers["Retry-After"] = str(wait)
+        return response
     if not csrf_ok(request, form):
         return page(request, "login.html", status=403, page="login", next=next_path,
                     error="The form expired; try again.")
     token = str(form.get("token", ""))
     role = request.app[GATE].role_for(token) if 0 < len(token) <= MAX_TOKEN else None
     if role is None:
+        limit.failed(client)
         return page(request, "login.html", status=401, page="login", next=next_path, error="Wrong token.")
     _, cookie = request.app[KEYS].issue(role)
     response = web.HTTPSeeOther(next_path)

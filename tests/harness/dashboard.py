@@ -1,8 +1,11 @@
 """A running imagewatch fed by real pushes, for the dashboard's browser tests and screenshots.
 
-A registry notifies the api; fetcher, inventory, secrets and matcher run on
-real NATS and PostgreSQL; the advisory store holds the urllib3 OSV records
-and the Alpine 3.19 secdb of the test data. Pushed: ``team/py:v1`` twice
+A registry notifies the api; fetcher, inventory, secrets, matcher and notifier
+(no channels: it decides, queues nothing and finishes its stage, as in
+production) run on real NATS and PostgreSQL. The advisory store holds the
+urllib3 OSV records and the Alpine 3.19 secdb of the test data, and, imported
+as ``imagewatch db import`` does, the CVE ratings, the KEV catalog and the EPSS
+scores of ``../shared/data`` (skipped, with a note, when that folder is absent). Pushed: ``team/py:v1`` twice
 (urllib3 1.24.1, then 1.24.3: one advisory fixed), ``team/web:1.0`` (with a
 planted token), ``team/xss:latest`` (file paths, ENV keys, labels and package
 names holding HTML/script payloads) and ``team/poison:bad`` (more entries than
@@ -26,6 +29,10 @@ from imagewatch.store.db import connect_pool
 from imagewatch.updater.sync import import_paths
 
 ADVISORY_DATA = Path(__file__).resolve().parents[1] / "advisories" / "data"
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SIGNALS = (SHARED / "severity", SHARED / "kev", SHARED / "epss" / "full",
+           SHARED / "osv" / "PyPI" / "vulns" / "urllib3", SHARED / "ghsa" / "urllib3",
+           SHARED / "distro" / "alpine-secdb" / "v3.19" / "main.json")
 URLLIB3 = ADVISORY_DATA / "osv-yaml" / "urllib3"
 SECDB_319 = ADVISORY_DATA / "secdb" / "v3.19" / "main.json"
 WRITE_TOKEN = "test-token-0123456789abcdef"
@@ -46,6 +53,20 @@ V:1.36.1-r20
 A:x86_64
 o:busybox
 L:GPL-2.0-only
+
+C:Q1fakefakefakefakefakefakefakefak3=
+P:gnutls
+V:3.8.1-r0
+A:x86_64
+o:gnutls
+L:LGPL-2.1-or-later
+
+C:Q1fakefakefakefakefakefakefakefak4=
+P:perl
+V:5.38.0-r0
+A:x86_64
+o:perl
+L:Artistic-1.0-Perl OR GPL-1.0-or-later
 
 """
 SITE = "usr/lib/python3.11/site-packages"
@@ -151,6 +172,11 @@ async def dashboard_stack(workdir: Path, nats_url: str, dsn: str) -> AsyncIterat
     pool = await connect_pool(dsn, 1, 2, migrate=False)
     try:
         await import_paths(pool, [URLLIB3, SECDB_319, rated])
+        signals = [p for p in SIGNALS if p.exists()]
+        if len(signals) < len(SIGNALS):
+            print(f"dashboard harness: no CVE ratings/KEV/EPSS at {SHARED}: most findings rate 'unknown'")
+        if signals:
+            await import_paths(pool, signals)
     finally:
         await pool.close()
     stack = Stack(config)
@@ -160,7 +186,7 @@ async def dashboard_stack(workdir: Path, nats_url: str, dsn: str) -> AsyncIterat
                           notify_headers={"Authorization": f"Bearer {WRITE_TOKEN}"},
                           notify_ignore_media_types=["application/octet-stream"]) as reg:
             config.fetcher.insecure_registries.append(reg.host)
-            await stack.start("api", "fetcher", "inventory", "secrets", "matcher")
+            await stack.start("api", "fetcher", "inventory", "secrets", "matcher", "notifier")
             out = DashboardStack(stack.api_url, config, dsn)
 
             async def push(name: str, repository: str, tag: str, spec: ImageSpec) -> str:
@@ -169,7 +195,7 @@ async def dashboard_stack(workdir: Path, nats_url: str, dsn: str) -> AsyncIterat
                 return pushed.digest
 
             async def scanned(digest: str) -> None:
-                for stage in ("matcher", "secrets"):
+                for stage in ("matcher", "secrets", "notifier"):
                     await wait_for(lambda: _stage_done(dsn, digest, stage), timeout=90, what=f"{stage} of {digest}")
 
             await scanned(await push("py-v1-old", "team/py", "v1", py_image("1.24.1")))

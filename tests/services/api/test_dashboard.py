@@ -225,3 +225,50 @@ async def test_the_session_cookie_is_secure_over_https(config, pool, tmp_path):
         assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Strict"
     finally:
         await stack.stop()
+
+
+async def test_failed_logins_are_limited_per_address_then_429_with_retry_after(guarded_api):
+    async with aiohttp.ClientSession(guarded_api.api_url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        _, html, _ = await _get(http, "/login")
+        csrf = _csrf(html)
+        for i in range(10):  # the default budget: 10 failures a minute
+            async with http.post("/login", data={"csrf": csrf, "token": f"guess-{i:02d}-0123456789abcdef"},
+                                 allow_redirects=False) as r:
+                assert r.status == 401
+        async with http.post("/login", data={"csrf": csrf, "token": "guess-10-0123456789abcdef"},
+                             allow_redirects=False) as r:
+            assert r.status == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
+            assert "Too many failed logins" in await r.text()
+            assert r.headers["Content-Security-Policy"] == CSP
+        async with http.post("/login", data={"csrf": csrf, "token": READ}, allow_redirects=False) as r:
+            assert r.status == 429  # the right token too: the limit would not slow guessing otherwise
+            assert "iw_session" not in r.cookies or READ not in r.cookies["iw_session"].value
+        status, _, _ = await _get(http, "/", allow_redirects=False)
+        assert status == 303  # still no session
+
+
+async def test_a_wrong_csrf_token_is_not_a_failed_login(guarded_api):
+    async with aiohttp.ClientSession(guarded_api.api_url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        _, html, _ = await _get(http, "/login")
+        for _ in range(15):
+            async with http.post("/login", data={"csrf": "stale", "token": "x" * 20}, allow_redirects=False) as r:
+                assert r.status == 403
+        async with http.post("/login", data={"csrf": _csrf(html), "token": READ}, allow_redirects=False) as r:
+            assert r.status == 303
+
+
+async def test_forwarded_proto_makes_the_cookie_secure_only_when_trusted(config, pool):
+    for trusted in (False, True):
+        config.dashboard.trust_forwarded_proto = trusted
+        stack = await Stack(config).start("api")
+        try:
+            async with aiohttp.ClientSession(stack.api_url) as http:
+                async with http.get("/", headers={"X-Forwarded-Proto": "https"}) as r:
+                    assert r.status == 200
+                    assert bool(r.cookies["iw_session"]["secure"]) is trusted
+                async with http.get("/", headers={"X-Forwarded-Proto": "http"}) as r:
+                    assert not r.cookies["iw_session"]["secure"]
+                async with http.get("/") as r:
+                    assert not r.cookies["iw_session"]["secure"]
+        finally:
+            await stack.stop()
