@@ -27,7 +27,7 @@ async def record_image(
         await conn.execute(
             """INSERT INTO images (digest, media_type, platform, config_digest, config, index_digest)
                VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (digest) DO UPDATE SET last_seen = now(),
+               ON CONFLICT (digest) DO UPDATE SET last_seen = now(), gone_at = NULL,
                  index_digest = CASE WHEN EXCLUDED.index_digest <> '' THEN EXCLUDED.index_digest
                                      ELSE images.index_digest END""",
             digest, media_type, platform, config_digest, config, index_digest,
