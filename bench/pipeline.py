@@ -59,6 +59,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
 sys.path.append(str(BENCH.parent / "tests"))
 
 import aiohttp  # noqa: E402
+import psutil  # noqa: E402
 from chaos.pipeline import Pipeline, wait_until  # noqa: E402
 from harness.images import layer_tar, tools_missing  # noqa: E402
 
@@ -259,6 +260,7 @@ class Result:
     latencies: list[float]
     stages: dict[str, list[float]] = field(default_factory=dict)
     waits: list[float] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def per_minute(self) -> float:
@@ -310,6 +312,32 @@ async def stage_seconds(p: Pipeline, images: list[Image]) -> tuple[dict[str, lis
     return stages, waits
 
 
+def cpu_seconds(p: Pipeline) -> dict[str, float]:
+    """CPU seconds (user + system) so far of each part of the stack, replicas of a stage added up."""
+    groups: dict[str, list[int]] = {}
+    for child in p.supervisor.children[2:]:
+        if child.pid:
+            groups.setdefault(child.name.split("-")[0], []).append(child.pid)
+    groups["nats"] = [p.nats.proc.pid]
+    groups["registry"] = [p.registry.process.pid]
+    postmaster = int((p.pg.pgdata / "postmaster.pid").read_text().split()[0])
+    groups["postgres"] = [postmaster]
+    out: dict[str, float] = {}
+    for name, pids in groups.items():
+        total = 0.0
+        for pid in pids:
+            try:
+                proc = psutil.Process(pid)
+                procs = [proc, *proc.children(recursive=True)] if name == "postgres" else [proc]
+                for q in procs:
+                    t = q.cpu_times()
+                    total += t.user + t.system + (t.children_user + t.children_system if q is proc else 0)
+            except psutil.Error:
+                pass
+        out[name] = total
+    return out
+
+
 async def run_batch(p: Pipeline, http: aiohttp.ClientSession, workload: str, images: list[Image],
                     concurrency: int, profile: str | None, work: Path) -> Result:
     await upload_blobs(http, p.registry.host, images)
@@ -323,15 +351,17 @@ async def run_batch(p: Pipeline, http: aiohttp.ClientSession, workload: str, ima
                                     "--format", "raw", "--output", str(svg.with_suffix(".txt"))],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             await asyncio.sleep(1.0)
+    cpu0 = cpu_seconds(p)
     started = await put_manifests(http, p.registry.host, images, concurrency)
     done = await completion_times(p, images)
+    cpu1 = cpu_seconds(p)
     if spy is not None:
         spy.send_signal(2)
         spy.wait(30)
     wall = max(done.values()) - started
     stages, waits = await stage_seconds(p, images)
     return Result(workload, p.replicas, len(images), wall, [done[i.digest] - i.pushed_at for i in images],
-                  stages, waits)
+                  stages, waits, {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1})
 
 
 async def import_advisories(dsn: str) -> None:
@@ -450,6 +480,16 @@ def report(results: list[Result], trivy: dict[str, tuple[float, str]]) -> None:
             cells.append(f"{statistics.median(v):.2f} / {pct(v, .95):.2f} / {sum(v) / len(rs):.0f}" if v else "—")
         w = [x for r in rs for x in r.waits]
         print(f"| {workload} | {replicas} | {statistics.median(w):.2f} / {pct(w, .95):.2f} | " + " | ".join(cells) + " |")
+    print("\nCPU per image (ms, user + system, during the timed batch; postgres = all its backends)")
+    parts = sorted({k for r in results for k in r.cpu})
+    print("| workload | replicas | " + " | ".join(parts) + " | total | wall per image |")
+    print("|---|---|" + "---|" * (len(parts) + 2))
+    for (workload, replicas), rs in keyed.items():
+        n = sum(r.images for r in rs)
+        cells = [f"{1000 * sum(r.cpu.get(k, 0) for r in rs) / n:.0f}" for k in parts]
+        total = sum(sum(r.cpu.values()) for r in rs) / n
+        print(f"| {workload} | {replicas} | " + " | ".join(cells) + f" | {1000 * total:.0f} | "
+              f"{1000 * sum(r.wall for r in rs) / n:.0f} |")
 
 
 def main() -> int:
