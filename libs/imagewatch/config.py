@@ -328,10 +328,10 @@ class RetentionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """
 
     enabled: bool = True
-    interval_hours: float = 6.0
+    interval_hours: float = 1.0
     gone_after_days: float = 30.0
     history_days: float = 90.0
-    check_batch: int = 2000
+    check_batch: int = 20000
     batch: int = 5000
 
 
