@@ -109,16 +109,24 @@ async def retention_once(ctx: ServiceContext) -> None:
              inconclusive=checked.errors, deleted=pruned.deleted)
 
 
+RETENTION_FIRST_DELAY = 300.0
+"""Seconds after start before the first retention pass (at most ``retention.interval_hours``)."""
+
+
 async def _retention_schedule(ctx: ServiceContext) -> None:
-    while not ctx.stopping.is_set():
+    interval = ctx.config.retention.interval_hours * 3600
+    wait = min(RETENTION_FIRST_DELAY, interval)
+    while True:
+        try:
+            await asyncio.wait_for(ctx.stopping.wait(), wait)
+            return
+        except asyncio.TimeoutError:
+            pass
         try:
             await retention_once(ctx)
         except Exception as exc:  # noqa: BLE001 - the next pass tries again
             log.error("retention pass failed", error=str(exc) or type(exc).__name__)
-        try:
-            await asyncio.wait_for(ctx.stopping.wait(), ctx.config.retention.interval_hours * 3600)
-        except asyncio.TimeoutError:
-            pass
+        wait = interval
 
 
 async def setup(ctx: ServiceContext) -> list:

@@ -183,3 +183,40 @@ async def test_run_retention_and_the_prune_command(pg_dsn, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "imagewatch.cli", "db", "prune", "--history-days", "-1"],
                          capture_output=True, text=True, env=env, cwd=Path(tmp_path), timeout=120)
     assert bad.returncode == 2 and "--history-days" in bad.stderr
+
+
+async def test_the_updater_service_runs_the_retention_pass(config, pg_dsn, registry, monkeypatch):
+    import asyncio
+
+    from harness.stack import Stack
+
+    host = registry.host
+    deleted = push_image(host, "ret/svc", "gone", _spec(10)).digest
+    pool = await connect_pool(pg_dsn, 1, 2, migrate=False)
+    try:
+        async with pool.acquire() as conn:
+            await _record(conn, host, "ret/svc", "gone", deleted, "sha256:" + "8" * 64)
+            await conn.execute("INSERT INTO scan_failures (reference, stage, reason, failed_at) "
+                               "VALUES ('old', 'fetcher', 'x', now() - interval '400 days')")
+        _delete_manifest(host, "ret/svc", deleted)
+        monkeypatch.setattr("imagewatch_services.updater.main.RETENTION_FIRST_DELAY", 0.0)
+        monkeypatch.setattr("imagewatch_services.updater.main.available_sources", lambda: {})
+        config.fetcher.insecure_registries = [host]
+        config.retention.interval_hours = 0.0005  # the tag is dropped in one pass, the image marked gone in the next
+        stack = Stack(config)
+        try:
+            await stack.start("updater")
+            for _ in range(300):
+                async with pool.acquire() as conn:
+                    if await store.gone_images(conn):
+                        break
+                await asyncio.sleep(0.1)
+        finally:
+            await stack.stop()
+        async with pool.acquire() as conn:
+            assert [d for d, _ in await store.gone_images(conn)] == [deleted]
+            assert await conn.fetchval("SELECT count(*) FROM image_tags") == 0
+            assert await conn.fetchval("SELECT count(*) FROM scan_failures") == 0  # past history_days (90)
+            assert await conn.fetchval("SELECT count(*) FROM images") == 1  # gone today: kept for gone_after_days
+    finally:
+        await pool.close()
