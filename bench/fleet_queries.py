@@ -173,12 +173,14 @@ async def bench(dsn: str, api: str, requests: int, show_plans: bool) -> None:
         from imagewatch.store import findings, images  # noqa: F401 - the SQL is theirs; shown by plan
         print("\nplans (EXPLAIN ANALYZE of the store's SQL):")
         print(await explain(dsn, _LIST_SQL, None, "latest", None, 100, None, None, None))
+        print(await explain(dsn, _LIST_SQL, None, None, deep, 100, None, None, None))
         print(await explain(dsn, _FINDINGS_SQL, common, 100, None))
         print(await explain(dsn, _FINDINGS_SQL, rare, 100, None))
 
 
-_LIST_SQL = """SELECT i.digest FROM images i JOIN image_repositories r ON r.digest = i.digest
-  LEFT JOIN image_tags t ON t.digest = i.digest
+_LIST_SQL = """SELECT i.digest FROM images i
+  JOIN image_repositories r ON r.digest = i.digest AND ($3::text IS NULL OR r.digest > $3)
+  LEFT JOIN image_tags t ON t.digest = i.digest AND ($3::text IS NULL OR t.digest > $3)
   WHERE ($1::text IS NULL OR r.repository = $1 OR r.registry || '/' || r.repository = $1)
     AND ($2::text IS NULL OR t.tag = $2) AND ($3::text IS NULL OR i.digest > $3)
     AND ($5::timestamptz IS NULL OR i.first_seen >= $5)
