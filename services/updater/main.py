@@ -103,7 +103,10 @@ async def retention_once(ctx: ServiceContext) -> None:
     async with fetch.session_for(fetch.egress_policy(fetcher, fetch.credential_hosts(fetcher)),
                                  trust_env=True) as session:
         client = fetch.make_client(session, fetcher)
-        checked, pruned = await retention.run_retention(ctx.pool, client, ctx.config.retention)
+        ran = await retention.run_retention(ctx.pool, client, ctx.config.retention)
+    if ran is None:
+        return
+    checked, pruned = ran
     log.info("retention pass", tags_checked=checked.tags_checked, tags_dropped=checked.tags_dropped,
              images_checked=checked.images_checked, images_gone=checked.images_gone,
              inconclusive=checked.errors, deleted=pruned.deleted)

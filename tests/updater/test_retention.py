@@ -172,6 +172,13 @@ async def test_run_retention_and_the_prune_command(pg_dsn, tmp_path):
             await conn.execute("UPDATE images SET gone_at = now() - interval '40 days'")
         checked, pruned = await run_retention(pool, None, RetentionConfig(gone_after_days=60))
         assert checked is None and pruned.deleted.get("images", 0) == 0
+        # one pass at a time: a pass while another holds the lock does nothing
+        async with pool.acquire() as other:
+            assert await store.try_lock(other)
+            try:
+                assert await run_retention(pool, None, RetentionConfig(gone_after_days=1)) is None
+            finally:
+                await store.unlock(other)
     finally:
         await pool.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEWATCH_")}

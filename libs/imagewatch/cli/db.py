@@ -216,11 +216,19 @@ async def _prune(args: argparse.Namespace, config: Config, pool: Any) -> int:
         fetcher = config.fetcher
         async with fetch.session_for(fetch.egress_policy(fetcher, fetch.credential_hosts(fetcher)),
                                      trust_env=True) as session:
-            checked, pruned = await run_retention(pool, fetch.make_client(session, fetcher), settings)
+            ran = await run_retention(pool, fetch.make_client(session, fetcher), settings)
+        if ran is None:
+            _err("another retention pass is running (the updater's?); try again later")
+            return EXIT_FAILED
+        checked, pruned = ran
         print(f"checked {checked.tags_checked} tags ({checked.tags_dropped} gone) and {checked.images_checked} "
               f"untagged images ({checked.images_gone} gone); {checked.errors} could not be told")
     else:
-        _, pruned = await run_retention(pool, None, settings)
+        ran = await run_retention(pool, None, settings)
+        if ran is None:
+            _err("another retention pass is running (the updater's?); try again later")
+            return EXIT_FAILED
+        pruned = ran[1]
     rows = ", ".join(f"{n} {table}" for table, n in sorted(pruned.deleted.items()) if n) or "nothing"
     print(f"deleted: {rows}")
     return 0

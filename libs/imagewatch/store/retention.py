@@ -50,6 +50,16 @@ class PruneResult:
         self.deleted[what] = self.deleted.get(what, 0) + n
 
 
+async def try_lock(conn: asyncpg.Connection) -> bool:
+    """Take the retention lock for this session (one pass at a time across replicas); False when held."""
+    return await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('imagewatch'), hashtext('retention'))")
+
+
+async def unlock(conn: asyncpg.Connection) -> None:
+    """Release the retention lock taken by :func:`try_lock` on this connection."""
+    await conn.execute("SELECT pg_advisory_unlock(hashtext('imagewatch'), hashtext('retention'))")
+
+
 async def tags_to_check(conn: asyncpg.Connection, limit: int) -> list[TagToCheck]:
     """Up to ``limit`` tag rows, never checked first, then the longest unchecked."""
     rows = await conn.fetch(

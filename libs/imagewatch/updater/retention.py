@@ -87,10 +87,22 @@ async def check_registry(pool: asyncpg.Pool, client: RegistryClient, batch: int)
 
 
 async def run_retention(pool: asyncpg.Pool, client: RegistryClient | None, config: RetentionConfig
-                        ) -> tuple[CheckResult | None, store.PruneResult]:
-    """One pass: the registry check (when a client is given), then the prune."""
-    checked = await check_registry(pool, client, config.check_batch) if client is not None else None
-    async with pool.acquire() as conn:
-        pruned = await store.prune(conn, gone_after_days=config.gone_after_days,
-                                   history_days=config.history_days, batch=config.batch)
+                        ) -> tuple[CheckResult | None, store.PruneResult] | None:
+    """One pass: the registry check (when a client is given), then the prune.
+
+    Runs under a session advisory lock held on one connection, so any number
+    of updater replicas (and ``imagewatch db prune``) run one pass at a time;
+    None when another holds it.
+    """
+    async with pool.acquire() as held:
+        if not await store.try_lock(held):
+            log.info("retention pass skipped: another one is running")
+            return None
+        try:
+            checked = await check_registry(pool, client, config.check_batch) if client is not None else None
+            async with pool.acquire() as conn:
+                pruned = await store.prune(conn, gone_after_days=config.gone_after_days,
+                                           history_days=config.history_days, batch=config.batch)
+        finally:
+            await store.unlock(held)
     return checked, pruned
