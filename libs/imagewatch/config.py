@@ -349,6 +349,27 @@ class DashboardConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     trust_forwarded_proto: bool = False
 
 
+class RetentionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Ageing out what the registry no longer serves (docs/operations.md, "Retention").
+
+    The updater checks ``check_batch`` tags and untagged images every
+    ``interval_hours`` against their registry: a tag answering 404 is dropped,
+    an image no tag points at whose digest answers 404 in every repository is
+    marked gone (any other answer keeps it). Images gone for ``gone_after_days``
+    are deleted with their findings, packages, secrets and stage history;
+    history rows (scan failures, re-match records, delivered or failed
+    notifications, Harbor scan requests) older than ``history_days`` are
+    deleted too, ``batch`` rows per statement. 0 days turns that part off.
+    """
+
+    enabled: bool = True
+    interval_hours: float = 1.0
+    gone_after_days: float = 30.0
+    history_days: float = 90.0
+    check_batch: int = 20000
+    batch: int = 5000
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every service reads the sections it needs."""
 
@@ -373,6 +394,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reachability: ReachabilityConfig = msgspec.field(default_factory=ReachabilityConfig)
     feeds: FeedsConfig = msgspec.field(default_factory=FeedsConfig)
     dashboard: DashboardConfig = msgspec.field(default_factory=DashboardConfig)
+    retention: RetentionConfig = msgspec.field(default_factory=RetentionConfig)
 
     def __repr__(self) -> str:
         return "Config(...)"

@@ -8,6 +8,9 @@ With ``updater.publish_to`` set, the portable database is exported and pushed
 there after the first pass and after every pass that changed something, so
 ``imagewatch scan --db-repository`` in CI reads what the matcher reads.
 The KEV, EPSS, endoflife.date and Debian tracker feeds are sources too, at the ``[feeds]`` URLs.
+With ``[retention] enabled`` it also runs the retention pass every
+``retention.interval_hours`` (``imagewatch.updater.retention``): tags and
+untagged images checked against their registry, then what aged out pruned.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import aiohttp
 from imagewatch.advisories.malicious import SOURCE as MALICIOUS_SOURCE
 from imagewatch.advisories.sources.catalog import configure_feeds
 from imagewatch.advisories.sources.malicious import MaliciousPackagesSource
+from imagewatch.updater import retention
 from imagewatch.updater import sync as updating
 from imagewatch.config import Config
 from imagewatch.runtime.logs import get_logger
@@ -91,6 +95,43 @@ async def _schedule(ctx: ServiceContext, session: aiohttp.ClientSession) -> None
             pass
 
 
+async def retention_once(ctx: ServiceContext) -> None:
+    """One retention pass: the registry check under the fetcher's egress policy and credentials, then the prune."""
+    from imagewatch.fetcher import fetch
+
+    fetcher = ctx.config.fetcher
+    async with fetch.session_for(fetch.egress_policy(fetcher, fetch.credential_hosts(fetcher)),
+                                 trust_env=True) as session:
+        client = fetch.make_client(session, fetcher)
+        ran = await retention.run_retention(ctx.pool, client, ctx.config.retention)
+    if ran is None:
+        return
+    checked, pruned = ran
+    log.info("retention pass", tags_checked=checked.tags_checked, tags_dropped=checked.tags_dropped,
+             images_checked=checked.images_checked, images_gone=checked.images_gone,
+             inconclusive=checked.errors, deleted=pruned.deleted)
+
+
+RETENTION_FIRST_DELAY = 300.0
+"""Seconds after start before the first retention pass (at most ``retention.interval_hours``)."""
+
+
+async def _retention_schedule(ctx: ServiceContext) -> None:
+    interval = ctx.config.retention.interval_hours * 3600
+    wait = min(RETENTION_FIRST_DELAY, interval)
+    while True:
+        try:
+            await asyncio.wait_for(ctx.stopping.wait(), wait)
+            return
+        except asyncio.TimeoutError:
+            pass
+        try:
+            await retention_once(ctx)
+        except Exception as exc:  # noqa: BLE001 - the next pass tries again
+            log.error("retention pass failed", error=str(exc) or type(exc).__name__)
+        wait = interval
+
+
 async def setup(ctx: ServiceContext) -> list:
     """Start the schedule; the updater consumes no subject."""
     updating.select_sources(ctx.config.updater.sources, configured_sources(ctx.config))  # fail fast on a bad name
@@ -98,6 +139,8 @@ async def setup(ctx: ServiceContext) -> list:
     session = aiohttp.ClientSession(trust_env=True, timeout=timeout)
     ctx.cleanup.append(session.close)
     ctx.background.append(asyncio.create_task(_schedule(ctx, session)))
+    if ctx.config.retention.enabled:
+        ctx.background.append(asyncio.create_task(_retention_schedule(ctx)))
     return []
 
 

@@ -117,9 +117,13 @@ def table() -> str:
 class Pipeline:
     """The running chaos stack (see the module docstring)."""
 
-    def __init__(self, root: Path, ack_wait: float = ACK_WAIT) -> None:
+    def __init__(self, root: Path, ack_wait: float = ACK_WAIT, *, replicas: int = 1,
+                 blob_fs_bytes: int | None = BLOB_FS_BYTES, extra_config: str = "") -> None:
         self.root = root
         self.ack_wait = ack_wait
+        self.replicas = replicas  # processes per pipeline stage (the api runs once)
+        self.blob_fs_bytes = blob_fs_bytes  # None: a plain directory instead of a small tmpfs
+        self.extra_config = extra_config
         self.exits = ExitStack()
         self.chat = Chat()
         self.api_port = free_port()
@@ -139,7 +143,9 @@ class Pipeline:
 
     def _mount_blob_fs(self) -> None:
         self.blob_dir.mkdir(parents=True)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={BLOB_FS_BYTES}", "tmpfs", str(self.blob_dir)],
+        if self.blob_fs_bytes is None:
+            return
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.blob_fs_bytes}", "tmpfs", str(self.blob_dir)],
                        check=True, capture_output=True)
         self.exits.callback(subprocess.run, ["umount", "-l", str(self.blob_dir)], capture_output=True)
 
@@ -172,6 +178,7 @@ secret = "chaos-signing-key"
 
 [[notifier.routes]]
 channels = ["chat"]
+{self.extra_config}
 """)
         return path
 
@@ -193,8 +200,9 @@ channels = ["chat"]
                    IMAGEWATCH_API_HOST="127.0.0.1", IMAGEWATCH_LOG_FORMAT="json", IMAGEWATCH_LOG_LEVEL="warning")
         env.pop("IMAGEWATCH_BLOB_STORE", None)
         children = [ServerChild("nats", self.nats), ServerChild("postgres", self.pg)]
-        children += [ProcessChild(name, [sys.executable, "-m", "imagewatch.cli", "service", name], env)
-                     for name in SERVICES]
+        children += [ProcessChild(name if k == 0 else f"{name}-{k + 1}",
+                                  [sys.executable, "-m", "imagewatch.cli", "service", name], env)
+                     for name in SERVICES for k in range(1 if name == "api" else self.replicas)]
         # the servers run already; the supervisor starts the services and watches everything
         self.supervisor = Supervisor(children, base=0.2, cap=3.0, healthy_after=20)
         for child in children[2:]:

@@ -66,7 +66,7 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
             return EXIT_FAILED
         try:
             command = {"import": _import, "sync": _sync, "status": _status, "export": _export,
-                       "push": _push}[args.db_command]
+                       "push": _push, "prune": _prune}[args.db_command]
             return await command(args, config, pool)
         finally:
             await pool.close()
@@ -205,6 +205,43 @@ async def _status(args: argparse.Namespace, config: Config, pool: Any) -> int:
         when = r.last_sync.strftime("%Y-%m-%d %H:%M:%SZ") if r.last_sync else "never"
         print(f"{r.name:<24} {r.records:>8}  {when:<20}  {_short(r.fingerprint)}")
     print(f"{len(rows)} sources, {sum(r.records for r in rows)} records, {live} advisories not withdrawn")
+    return 0
+
+
+async def _prune(args: argparse.Namespace, config: Config, pool: Any) -> int:
+    import msgspec
+
+    from imagewatch.updater.retention import run_retention
+
+    settings = config.retention
+    for name in ("gone_after_days", "history_days"):
+        value = getattr(args, name)
+        if value is not None:
+            if value < 0:
+                _err(f"--{name.replace('_', '-')}: must be 0 or more")
+                return EXIT_USAGE
+            settings = msgspec.structs.replace(settings, **{name: value})
+    if args.check:
+        from imagewatch.fetcher import fetch
+
+        fetcher = config.fetcher
+        async with fetch.session_for(fetch.egress_policy(fetcher, fetch.credential_hosts(fetcher)),
+                                     trust_env=True) as session:
+            ran = await run_retention(pool, fetch.make_client(session, fetcher), settings)
+        if ran is None:
+            _err("another retention pass is running (the updater's?); try again later")
+            return EXIT_FAILED
+        checked, pruned = ran
+        print(f"checked {checked.tags_checked} tags ({checked.tags_dropped} gone) and {checked.images_checked} "
+              f"untagged images ({checked.images_gone} gone); {checked.errors} could not be told")
+    else:
+        ran = await run_retention(pool, None, settings)
+        if ran is None:
+            _err("another retention pass is running (the updater's?); try again later")
+            return EXIT_FAILED
+        pruned = ran[1]
+    rows = ", ".join(f"{n} {table}" for table, n in sorted(pruned.deleted.items()) if n) or "nothing"
+    print(f"deleted: {rows}")
     return 0
 
 

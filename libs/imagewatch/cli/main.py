@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub.add_parser("status", help="records, last sync and fingerprint per source")
     exp = dbsub.add_parser("export", help="write every advisory to one portable database file")
     exp.add_argument("file", metavar="FILE")
+    prune = dbsub.add_parser("prune", help="delete images gone from the registry and old history ([retention])")
+    prune.add_argument("--check", action="store_true",
+                       help="first check tags and untagged images against their registry (as the updater does)")
+    prune.add_argument("--gone-after-days", type=float, default=None, metavar="DAYS",
+                       help="delete images gone for this long (default: retention.gone_after_days; 0 keeps them)")
+    prune.add_argument("--history-days", type=float, default=None, metavar="DAYS",
+                       help="delete history older than this (default: retention.history_days; 0 keeps it)")
     push = dbsub.add_parser("push", help="publish the database as an OCI artifact (REGISTRY/REPO:TAG)")
     push.add_argument("reference", metavar="REF")
     push.add_argument("--file", default=None, metavar="FILE",

@@ -16,7 +16,7 @@ import msgspec
 
 from imagewatch.ecosystems.catalog import base_ecosystem, ecosystem_and_release, os_ecosystem
 from imagewatch.models import OSInfo, Package
-from imagewatch.store.advisories import ecosystem_coverage
+from imagewatch.store.advisories import advisory_version, ecosystem_coverage
 
 
 class CoverageEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -66,10 +66,39 @@ def _wanted(packages: list[Package], os: OSInfo | None) -> tuple[dict[str, tuple
     return wanted, warnings
 
 
-async def coverage_of(conn: Any, packages: list[Package], os: OSInfo | None) -> Coverage:
-    """The coverage of an image's packages by the advisory store in ``conn``."""
+class CoverageMemo:
+    """Per-ecosystem counts of the advisory store, remembered while its change counter stays the same.
+
+    Counting the records of an ecosystem reads all of them (tens of
+    milliseconds for PyPI or npm), and the answer is the same for every image
+    until the store changes: the matcher service keeps one memo per process.
+    The counter is read before the counts, so a change committed in between
+    can only make a remembered answer newer than its key, never older.
+    """
+
+    MAX_KEYS = 1024
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.found: dict[tuple[str, ...], dict] = {}
+
+    async def counts(self, conn: Any, ecosystems: list[str]) -> dict:
+        """``ecosystem_coverage`` for ``ecosystems``, from memory while the store is unchanged."""
+        version = await advisory_version(conn)
+        if version != self.version or len(self.found) >= self.MAX_KEYS:
+            self.version, self.found = version, {}
+        key = tuple(ecosystems)
+        if key not in self.found:
+            self.found[key] = await ecosystem_coverage(conn, ecosystems)
+        return self.found[key]
+
+
+async def coverage_of(conn: Any, packages: list[Package], os: OSInfo | None,
+                      memo: CoverageMemo | None = None) -> Coverage:
+    """The coverage of an image's packages by the advisory store in ``conn`` (through ``memo`` when given)."""
     wanted, warnings = _wanted(packages, os)
-    found = await ecosystem_coverage(conn, sorted({*wanted, *map(base_ecosystem, wanted)}))
+    ecosystems = sorted({*wanted, *map(base_ecosystem, wanted)})
+    found = await memo.counts(conn, ecosystems) if memo is not None else await ecosystem_coverage(conn, ecosystems)
     entries = []
     for eco, (kind, n) in wanted.items():
         records, sources, last_sync = found.get(eco, (0, [], None))

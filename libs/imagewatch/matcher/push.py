@@ -12,7 +12,7 @@ from __future__ import annotations
 from imagewatch.runtime.bus import Delivery
 from imagewatch.runtime.errors import Permanent
 from imagewatch.runtime.logs import get_logger
-from imagewatch.matcher.coverage import coverage_of
+from imagewatch.matcher.coverage import CoverageMemo, coverage_of
 from imagewatch.matcher.matching import match_packages, new_and_fixed, severity_counts
 from imagewatch.messages import SUBJECT_FINDINGS, FindingsReady, InventoryReady
 from imagewatch.runtime.runner import ServiceContext
@@ -26,7 +26,8 @@ STAGE = "matcher"
 
 
 def push_handler(ctx: ServiceContext):
-    """The handler of ``InventoryReady`` bound to a service context."""
+    """The handler of ``InventoryReady`` bound to a service context (with its own coverage memo)."""
+    memo = CoverageMemo()
 
     async def handle(msg: InventoryReady, _: Delivery) -> None:
         digest = msg.image_digest
@@ -40,7 +41,7 @@ def push_handler(ctx: ServiceContext):
                 os = await packages_store.image_os(conn, digest)
                 findings = await match_packages(conn, packages, os)
                 await findings_store.replace_findings(conn, digest, findings)
-                await coverage_store.save_coverage(conn, digest, await coverage_of(conn, packages, os))
+                await coverage_store.save_coverage(conn, digest, await coverage_of(conn, packages, os, memo))
                 new, fixed = await _tag_delta(conn, msg, findings)
                 await images_store.set_stage(conn, digest, STAGE, "done")
         await ctx.bus.publish(SUBJECT_FINDINGS, FindingsReady(

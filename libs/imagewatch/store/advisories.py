@@ -110,6 +110,7 @@ async def upsert_advisories(conn: Any, source: str, advisories: Iterable[Advisor
                         " SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
                         eco, names, adv_ids)
                 await _replace_severities(c, ids, [latest[i] for i in ids])
+                await c.execute(_BUMP_VERSION)
                 changed_ids += ids
     return changed_pairs, changed_ids
 
@@ -314,11 +315,13 @@ async def record_sync(conn: Any, source: str, fingerprint: str, records: int | N
     async with _connection(conn) as c:
         if records is None:
             records = await c.fetchval("SELECT count(*) FROM advisories WHERE source = $1", source)
-        await c.execute(
-            "INSERT INTO advisory_sources (name, fingerprint, last_sync, records) VALUES ($1, $2, now(), $3)"
-            " ON CONFLICT (name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
-            " last_sync = EXCLUDED.last_sync, records = EXCLUDED.records",
-            source, fingerprint, records)
+        async with c.transaction():
+            await c.execute(
+                "INSERT INTO advisory_sources (name, fingerprint, last_sync, records) VALUES ($1, $2, now(), $3)"
+                " ON CONFLICT (name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
+                " last_sync = EXCLUDED.last_sync, records = EXCLUDED.records",
+                source, fingerprint, records)
+            await c.execute(_BUMP_VERSION)
 
 
 async def source_status(conn: Any, source: str | None = None) -> list[SourceStatus]:
@@ -338,6 +341,15 @@ async def has_advisories(conn: Any) -> bool:
 async def live_advisory_count(conn: Any) -> int:
     """How many stored advisories are not withdrawn; ``conn`` is a pool or a connection."""
     return await conn.fetchval("SELECT count(*) FROM advisories WHERE withdrawn = ''")
+
+
+_BUMP_VERSION = "UPDATE advisory_store_version SET version = version + 1"
+
+
+async def advisory_version(conn: Any) -> int:
+    """The advisory store's change counter (migration 0020_c): it moves in the transaction of every change."""
+    async with _connection(conn) as c:
+        return await c.fetchval("SELECT version FROM advisory_store_version")
 
 
 async def ecosystem_coverage(conn: Any, ecosystems: list[str]) -> dict[str, tuple[int, list[str], datetime | None]]:

@@ -98,7 +98,7 @@ async def findings_by_id(conn: asyncpg.Connection, vuln_id: str, limit: int = 50
                   coalesce(array_agg(DISTINCT r.registry || '/' || r.repository)
                            FILTER (WHERE r.repository IS NOT NULL), '{}') AS repositories
            FROM findings f LEFT JOIN image_repositories r ON r.digest = f.image_digest
-           WHERE $1 = ANY(f.ids) AND ($3::text IS NULL OR f.image_digest > $3)
+           WHERE f.ids @> ARRAY[$1::text] AND ($3::text IS NULL OR f.image_digest > $3)
            GROUP BY f.image_digest, f.key, f.finding, f.first_seen
            ORDER BY f.image_digest LIMIT $2""",
         vuln_id, limit, after,
@@ -195,17 +195,22 @@ async def images_with_vulnerability(conn: asyncpg.Connection, vuln_id: str, limi
 
     Ordered by digest; ``after`` is a digest cursor.
     """
+    # one page of digests from finding_ids (index order, however many images hold the id), then their findings
     rows = await conn.fetch(
-        """SELECT f.image_digest, i.platform, min(f.first_seen) AS first_seen,
+        """WITH page AS (SELECT DISTINCT image_digest FROM finding_ids
+                         WHERE id = $1 AND ($3::text IS NULL OR image_digest > $3)
+                         ORDER BY image_digest LIMIT $2)
+           SELECT f.image_digest, i.platform, min(f.first_seen) AS first_seen,
                   array_agg(DISTINCT f.finding::text) AS findings,
                   (SELECT coalesce(array_agg(r.registry || '/' || r.repository ORDER BY 1), '{}')
                      FROM image_repositories r WHERE r.digest = f.image_digest) AS repositories,
                   (SELECT coalesce(array_agg(t.registry || '/' || t.repository || ':' || t.tag ORDER BY 1), '{}')
                      FROM image_tags t WHERE t.digest = f.image_digest) AS tags
-           FROM findings f JOIN images i ON i.digest = f.image_digest
-           WHERE $1 = ANY(f.ids) AND ($3::text IS NULL OR f.image_digest > $3)
+           FROM page p JOIN findings f ON f.image_digest = p.image_digest
+           JOIN finding_ids x ON x.id = $1 AND x.image_digest = f.image_digest AND x.key = f.key
+           JOIN images i ON i.digest = f.image_digest
            GROUP BY f.image_digest, i.platform
-           ORDER BY f.image_digest LIMIT $2""",
+           ORDER BY f.image_digest""",
         vuln_id, limit, after,
     )
     dec = msgspec.json.Decoder(Finding)

@@ -27,7 +27,7 @@ async def record_image(
         await conn.execute(
             """INSERT INTO images (digest, media_type, platform, config_digest, config, index_digest)
                VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (digest) DO UPDATE SET last_seen = now(),
+               ON CONFLICT (digest) DO UPDATE SET last_seen = now(), gone_at = NULL,
                  index_digest = CASE WHEN EXCLUDED.index_digest <> '' THEN EXCLUDED.index_digest
                                      ELSE images.index_digest END""",
             digest, media_type, platform, config_digest, config, index_digest,
@@ -229,15 +229,16 @@ async def list_images(conn: asyncpg.Connection, repository: str | None = None, t
 
     ``severity`` and ``fixable`` keep images having at least one finding of
     those severities / with (or without) a fixed version; ``since`` keeps
-    images first seen at or after that time.
+    images first seen at or after that time. The cursor is repeated on each
+    joined table so that a deep page starts every index scan at the cursor.
     """
     rows = await conn.fetch(
         """SELECT i.digest, i.media_type, i.platform, i.index_digest, i.first_seen, i.last_seen,
                   array_agg(DISTINCT r.registry || '/' || r.repository) AS repositories,
                   coalesce(array_agg(DISTINCT t.tag) FILTER (WHERE t.tag IS NOT NULL), '{}') AS tags
            FROM images i
-           JOIN image_repositories r ON r.digest = i.digest
-           LEFT JOIN image_tags t ON t.digest = i.digest
+           JOIN image_repositories r ON r.digest = i.digest AND ($3::text IS NULL OR r.digest > $3)
+           LEFT JOIN image_tags t ON t.digest = i.digest AND ($3::text IS NULL OR t.digest > $3)
            WHERE ($1::text IS NULL OR r.repository = $1 OR r.registry || '/' || r.repository = $1)
              AND ($2::text IS NULL OR t.tag = $2)
              AND ($3::text IS NULL OR i.digest > $3)
