@@ -71,7 +71,7 @@ class LiveProcess:
             return p.replica[:128]
         if p is not None and p.hostname:
             return f"{p.hostname[:100]}-{p.pid}"
-        return self.identity
+        return self.identity or "(unnamed)"
 
 
 def key_part(text: str) -> str:
