@@ -126,6 +126,7 @@ class Announcer:
                                  pid=os.getpid(), started_at=time.time(), version=__version__)
         self._kv: KeyValue | None = None
         self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         """Start announcing (the first put is made at once, in the background)."""
@@ -140,26 +141,28 @@ class Announcer:
 
     async def _run(self) -> None:
         failing = False
-        while True:
+        while not self._stopping.is_set():
             try:
                 await asyncio.wait_for(self.announce(), timeout=max(self.interval, 2.0))
                 if failing:
                     log.info("presence announced again", key=self.key)
                 failing = False
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:  # noqa: BLE001 - NATS away: the entry expires, the next put restores it
                 if not failing:
                     log.warning("presence not announced", key=self.key, error=str(exc) or type(exc).__name__)
                 failing = True
                 self._kv = None
-            await asyncio.sleep(self.interval)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            except asyncio.TimeoutError:
+                pass
 
     async def stop(self) -> None:
         """Stop announcing and delete the entry (left to expire when NATS does not answer)."""
+        self._stopping.set()  # ends the loop even when a cancellation is lost inside wait_for (3.11)
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await asyncio.wait([self._task], timeout=5)
             self._task = None
         if self._kv is None:
             return
