@@ -82,6 +82,8 @@ class BusConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """JetStream replicas of the stream, every consumer and the buckets: 1, 3 or 5 (a cluster for 3 and 5)."""
     nkey_seed_file: str = ""
     """A file holding an nkey user seed (``SU...``): NATS nkey authentication instead of a password."""
+    presence_interval: float = 10.0
+    """Seconds between a process's presence announcements (bucket ``imagewatch-presence``, TTL 3×)."""
 
     def __post_init__(self) -> None:
         from imagewatch.runtime.natsservers import server_list
@@ -92,6 +94,8 @@ class BusConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         if self.replicas not in (1, 3, 5):
             raise ValueError(f"bus.replicas: expected 1, 3 or 5 (an odd count a JetStream quorum needs), "
                              f"got {self.replicas}")
+        if not 0.1 <= self.presence_interval <= 3600:
+            raise ValueError(f"bus.presence_interval: expected 0.1 to 3600 seconds, got {self.presence_interval}")
 
     @property
     def heartbeat_interval(self) -> float:

@@ -19,10 +19,12 @@ import msgspec
 from aiohttp import web
 
 from imagewatch.advisories.model import Affected
+from imagewatch.cli.services import SERVICES
 from imagewatch.dashboard.chart import trend_chart
 from imagewatch.dashboard.views import diff_rows, layers_of, severity_rank
 from imagewatch.messages import SUBJECT_TYPES
 from imagewatch.models import OSInfo
+from imagewatch.runtime import presence as presence_bucket
 from imagewatch.report import ScanResult, render as render_report
 from imagewatch.store import advisories as advisory_store
 from imagewatch.store import dashboard as store
@@ -243,7 +245,7 @@ def _summary(letter: dict) -> str:
 
 
 async def pipeline(request: web.Request) -> web.Response:
-    """``GET /pipeline``: per stage backlog, rate, p50/p95 and replicas seen; dead letters with
+    """``GET /pipeline``: per stage backlog, rate, p50/p95 and live replicas; dead letters with
     retry buttons; failed notifications; advisory sources; early failures."""
     ctx = request.app[CTX]
     backlog: dict[str, dict[str, int]] = {}
@@ -262,26 +264,35 @@ async def pipeline(request: web.Request) -> web.Response:
         bus_error = type(exc).__name__
     for letter in letters:
         letter["what"] = _summary(letter)
+    processes: dict[str, list[str]] | None = {}
+    try:
+        for p in await presence_bucket.live(ctx.bus.js):
+            processes.setdefault(p.service, []).append(p.name)
+    except Exception:  # noqa: BLE001 - the approximation from waiting pulls stands in, and the page says so
+        processes = None
     async with ctx.pool.acquire() as conn:
         stats = await store.stage_stats(conn, stall_deadline=ctx.config.bus.stall_deadline)
         failed = await outbox_store.list_outbox(conn, state="failed", limit=50)
         pending, _ = await metrics_store.outbox_backlog(conn)
         sources = await advisory_store.source_status(conn)
         failures = await store.scan_failures(conn)
-    names = list(dict.fromkeys([*image_store.STAGES, *sorted(backlog), *sorted(stats)]))
+    announced = [n for n in SERVICES if n in (processes or {})]
+    names = list(dict.fromkeys([*image_store.STAGES, *sorted(backlog), *sorted(stats), *announced]))
     stages = []
     for name in names:
         s = stats.get(name, {"running": 0, "stalled": 0, "failed": 0, "per_minute": 0.0, "p50": None, "p95": None})
         b = backlog.get(name, {})
         stages.append({"name": name, **s, "pending": b.get("pending"), "ack_pending": b.get("ack_pending"),
-                       "waiting": b.get("waiting")})
+                       "waiting": b.get("waiting"),
+                       "replicas": None if processes is None else processes.get(name, [])})
     retried, missing = request.query.get("retried", ""), request.query.get("retry_failed", "")
     notice = f"Dead letter {retried} re-queued." if retried.isdigit() else ""
     problem = f"Dead letter {missing} could not be re-queued (gone or unreadable)." if missing.isdigit() else ""
     refresh = 30 if request.query.get("refresh") else 0
     return page(request, "pipeline.html", page="pipeline", stages=stages, letters=letters, bus_error=bus_error,
                 failed_notifications=failed, outbox_pending=pending, sources=sources, failures=failures,
-                notice=notice, problem=problem, refresh=refresh)
+                notice=notice, problem=problem, refresh=refresh, presence_unreadable=processes is None,
+                presence_interval=ctx.config.bus.presence_interval)
 
 
 async def retry(request: web.Request) -> web.StreamResponse:

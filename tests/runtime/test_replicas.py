@@ -20,6 +20,7 @@ from imagewatch.messages import SUBJECT_FETCHED, SUBJECT_PUSH, Fetched, PushEven
 from imagewatch.runtime.blobstore import NatsBlobStore
 from imagewatch.runtime.bus import Bus, Worker
 from imagewatch.runtime.logs import configure
+from imagewatch.runtime import presence
 
 
 SEED = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
@@ -77,6 +78,7 @@ async def test_stream_consumers_and_buckets_follow_the_replica_count(cluster, st
             store = NatsBlobStore(bus.js, BlobStoreConfig(bucket=bucket, ttl_hours=1), replicas)
             await store.prepare()
             await harbor_auth.bucket(bus.js, 60, replicas)
+            await presence.bucket(bus.js, float(replicas), replicas)  # its TTL follows the interval too
             assert await _replicas(bus, stream) == replicas
             for w in workers:
                 name = bus.durable_name(w.stage, w.subject)
@@ -86,6 +88,8 @@ async def test_stream_consumers_and_buckets_follow_the_replica_count(cluster, st
                 assert info.created == ids[name]  # updated in place, never recreated (acks are kept)
             assert await _replicas(bus, f"OBJ_{bucket}") == replicas
             assert await _replicas(bus, f"KV_{harbor_auth.BUCKET}") == replicas
+            assert await _replicas(bus, f"KV_{presence.BUCKET}") == replicas
+            assert (await bus.js.stream_info(f"KV_{presence.BUCKET}")).config.max_age == 3.0 * replicas
             data = f"layer at R{replicas}".encode()
             path = tmp_path / "blob"
             path.write_bytes(data)

@@ -361,6 +361,11 @@ class Worker:
         self._inflight.discard(task)
         self._sem.release()
 
+    @property
+    def in_flight(self) -> int:
+        """Messages this worker is handling right now."""
+        return len(self._inflight)
+
     def stop(self) -> None:
         """Stop pulling; messages being handled finish."""
         self._stopping.set()

@@ -3,7 +3,8 @@
 A service is a ``setup(ctx) -> list[Worker]`` function. The runner connects
 NATS and PostgreSQL, starts the workers, serves ``/healthz``, ``/readyz`` (NATS
 and PostgreSQL reachable) and ``/metrics``, and on SIGTERM/SIGINT stops
-pulling, lets in-flight messages finish, then drains the connection.
+pulling, lets in-flight messages finish, then drains the connection. While it
+runs, the process announces itself in the presence bucket (``runtime/presence``).
 
 A service outlives its servers: NATS reconnects forever (workers pull again
 once it is back) and the pool opens fresh connections once PostgreSQL answers;
@@ -29,6 +30,7 @@ from imagewatch.runtime.httpmetrics import observe_requests
 from imagewatch.runtime.identity import replica
 from imagewatch.runtime.logs import configure, get_logger
 from imagewatch.runtime.metrics import Metrics
+from imagewatch.runtime.presence import Announcer
 from imagewatch.store import images
 from imagewatch.store.db import connect_pool, ping
 
@@ -156,6 +158,10 @@ class RunningService:
             if w.on_heartbeat is None:
                 w.on_heartbeat = ctx.heartbeat_stages
         self.tasks = [asyncio.create_task(w.run()) for w in workers]
+        bus = ctx.config.bus
+        self.presence = Announcer(ctx.bus.js, ctx.name, bus.presence_interval, bus.replicas,
+                                  in_flight=lambda: sum(w.in_flight for w in workers))
+        self.presence.start()
         if workers or ctx.watch_all_backlogs:
             ctx.background.append(asyncio.create_task(_watch_backlog(ctx, workers)))
 
@@ -172,6 +178,7 @@ class RunningService:
             await fn()
         if self.http:
             await self.http.cleanup()
+        await self.presence.stop()
         await self.ctx.bus.close()
         await self.ctx.pool.close()
 

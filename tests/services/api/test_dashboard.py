@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from harness.stack import Stack
+from harness.stack import Stack, wait_for
 from imagewatch.runtime.bus import Bus
 from imagewatch.dashboard.headers import CSP
 from imagewatch.messages import SUBJECT_DLQ_PREFIX, SUBJECT_PUSH, DeadLetter, PushEvent, encode
@@ -272,3 +272,70 @@ async def test_forwarded_proto_makes_the_cookie_secure_only_when_trusted(config,
                     assert not r.cookies["iw_session"]["secure"]
         finally:
             await stack.stop()
+
+
+async def test_pipeline_lists_the_live_replicas_escaped(api, config, monkeypatch):
+    import nats
+
+    from imagewatch.runtime import presence
+    from imagewatch.runtime.identity import REPLICA_ENV
+    from imagewatch.runtime.runner import start_service
+
+    async def nothing(_ctx):
+        return []
+
+    started = []
+    try:
+        for name in ("secrets-1", XSS):
+            monkeypatch.setenv(REPLICA_ENV, name)
+            started.append(await start_service("secrets", config, nothing))
+        nc = await nats.connect(config.bus.url)
+        try:
+            kv = await presence.bucket(nc.jetstream(), config.bus.presence_interval)
+            await kv.put("matcher.intruder", b'{"service":"matcher","hostname":"<img src=x onerror=alert(3)>"}')
+
+            async def listed():
+                return len(await presence.live(nc.jetstream())) >= 4  # api, two secrets, the intruder
+            await wait_for(listed, what="the processes announced")
+        finally:
+            await nc.close()
+        async with aiohttp.ClientSession(api.api_url) as http:
+            status, html, _ = await _get(http, "/pipeline")
+        assert status == 200 and "<script" not in html and "<img" not in html
+        row = re.search(r'<th scope="row">secrets</th>.*?</tr>', html, re.S).group(0)
+        assert '<span class="num">2</span>' in row and "<code>secrets-1</code>" in row
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row
+        row = re.search(r'<th scope="row">api</th>.*?</tr>', html, re.S).group(0)
+        assert '<span class="num">1</span>' in row
+        row = re.search(r'<th scope="row">matcher</th>.*?</tr>', html, re.S).group(0)
+        assert "&lt;img src=x onerror=alert(3)&gt;-0" in row
+        assert "approximated from waiting pulls" not in html and "presence bucket" in html
+        await started.pop().stop()
+        async with aiohttp.ClientSession(api.api_url) as http:
+            _, html, _ = await _get(http, "/pipeline")
+        row = re.search(r'<th scope="row">secrets</th>.*?</tr>', html, re.S).group(0)
+        assert '<span class="num">1</span>' in row and "alert(1)" not in row
+    finally:
+        for service in started:
+            await service.stop()
+
+
+async def test_pipeline_falls_back_to_waiting_pulls_when_presence_is_unreadable(config):
+    import nats
+    from nats.js import api as jsapi
+
+    from imagewatch.runtime import presence
+
+    nc = await nats.connect(config.bus.url)
+    try:  # a stream by the bucket's name that is no key-value bucket
+        await nc.jetstream().add_stream(jsapi.StreamConfig(name=f"KV_{presence.BUCKET}", subjects=["junk.>"]))
+    finally:
+        await nc.close()
+    stack = await Stack(config).start("api")
+    try:
+        async with aiohttp.ClientSession(stack.api_url) as http:
+            status, html, _ = await _get(http, "/pipeline")
+        assert status == 200 and "approximated from waiting pulls" in html
+        assert "presence bucket could not be read" in html
+    finally:
+        await stack.stop()
